@@ -1,0 +1,3 @@
+import { run } from '../src/cli.ts';
+
+run(process.argv.slice(2)).then((code) => { process.exitCode = code; });

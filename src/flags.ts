@@ -1,0 +1,94 @@
+import { SeedwrapError } from './errors.ts';
+
+/**
+ * process_wrapper's flag grammar, as one declarative table so parsing and
+ * `--help` cannot drift. Names are byte-identical to upstream's.
+ *
+ * - single: exactly one value, at most once ("can only appear once")
+ * - multi:  repeatable, values accumulate
+ * - pair:   exactly two values, once
+ */
+type Arity = 'single' | 'multi' | 'pair';
+
+interface FlagSpec {
+  arity: Arity;
+  help: string;
+}
+
+export const FLAGS = {
+  '--subst': { arity: 'multi', help: 'KEY=VALUE: replace ${KEY} in child args, param files and env values; VALUE may be ${pwd}, ${exec_root}, ${output_base}' },
+  '--env-file': { arity: 'multi', help: 'FILE of KEY=VALUE lines added to the child environment' },
+  '--arg-file': { arity: 'multi', help: 'FILE whose lines are appended to the child arguments' },
+  '--volatile-status-file': { arity: 'single', help: 'Bazel volatile status FILE; {KEY} in env values is replaced' },
+  '--stable-status-file': { arity: 'single', help: 'Bazel stable status FILE; {KEY} in env values is replaced' },
+  '--out-dir': { arity: 'single', help: 'DIR: sets OUT_DIR=${pwd}/DIR and the ${out_dir} substitution' },
+  '--touch-file': { arity: 'single', help: 'FILE created (truncated) after the child succeeds' },
+  '--copy-output': { arity: 'pair', help: 'SRC DEST: copy SRC to DEST after the child succeeds' },
+  '--stdout-file': { arity: 'single', help: "FILE receiving the child's stdout" },
+  '--stderr-file': { arity: 'single', help: "FILE receiving the child's (processed) stderr" },
+  '--output-file': { arity: 'single', help: "FILE receiving every raw stderr line of the child" },
+  '--rustc-output-format': { arity: 'single', help: 'json|rendered: process rustc --error-format=json diagnostics' },
+  '--rustc-quit-on-rmeta': { arity: 'single', help: 'true: kill rustc once the metadata artifact is written, exit 0' },
+  '--require-explicit-unstable-features': { arity: 'single', help: 'true: append -Zallow-features= unless already given' },
+  '--copy-seed': { arity: 'pair', help: 'SEED DEST: materialise the incremental seed SEED into DEST before the child runs' },
+  '--seed-prev-dir': { arity: 'pair', help: "PREV DEST: seed DEST from a previous build's tree PREV (missing PREV: cold start)" },
+  '--seed-min-mb': { arity: 'single', help: 'N: skip seeds smaller than N MiB (default 20, 0 = always seed)' },
+  '--exit-early': { arity: 'single', help: 'true: exit 0 after seeding without running a child' },
+  '--write-unused-inputs': { arity: 'pair', help: "FILE INPUT: after success write INPUT (Bazel's unused_inputs_list)" },
+} as const satisfies Record<string, FlagSpec>;
+
+export type FlagName = keyof typeof FLAGS;
+export type ParsedFlags = Partial<Record<FlagName, string[]>>;
+
+export type ParseOutcome =
+  | { kind: 'help'; text: string }
+  | { kind: 'run'; flags: ParsedFlags; child: string[] };
+
+function isFlagName(name: string): name is FlagName {
+  return Object.hasOwn(FLAGS, name);
+}
+
+export function parseFlags(argv: readonly string[]): ParseOutcome {
+  const flags: ParsedFlags = {};
+  let i = 0;
+  while (i < argv.length) {
+    const token = argv[i++]!;
+    if (token === '--') return { kind: 'run', flags, child: argv.slice(i) };
+    if (token === '--help') return { kind: 'help', text: helpText() };
+    if (!token.startsWith('--')) throw usage(`unknown flag "${token}" (flags start with --; put the program after --)`);
+    const values: string[] = [];
+    while (i < argv.length && !argv[i]!.startsWith('--')) values.push(argv[i++]!);
+    // Upstream checks for a value before it looks the name up.
+    if (values.length === 0) throw usage(`missing parameter(s) for ${token}`);
+    if (!isFlagName(token)) throw usage(`unknown flag "${token}"`);
+    const { arity } = FLAGS[token];
+    const previous = flags[token];
+    if (arity === 'multi') {
+      flags[token] = [...(previous ?? []), ...values];
+      continue;
+    }
+    if (previous) throw usage(`${token} can only appear once`);
+    if (arity === 'single' && values.length !== 1) throw usage(`${token} can only appear once (got ${values.length} values: ${values.join(' ')})`);
+    if (arity === 'pair' && values.length !== 2) throw usage(`${token} takes exactly two values (got ${values.length}: ${values.join(' ')})`);
+    flags[token] = values;
+  }
+  return { kind: 'run', flags, child: [] };
+}
+
+function usage(message: string): SeedwrapError {
+  return new SeedwrapError('USAGE', message);
+}
+
+export function helpText(): string {
+  const width = Math.max(...Object.keys(FLAGS).map((n) => n.length));
+  const rows = Object.entries(FLAGS).map(([name, spec]) => `  ${name.padEnd(width)}  ${spec.help}`);
+  return [
+    'usage: seedwrap [FLAGS] -- PROGRAM [ARGS...]',
+    '       seedwrap seed SRC DEST [--min-mb N] [--dry-run] [--json]',
+    '       seedwrap --persistent_worker [FLAGS]',
+    '',
+    'Flags (each takes the following tokens that do not start with --):',
+    ...rows,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,102 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterSuccess } from './afterSuccess.ts';
+import { runChild, type Sink } from './child.ts';
+import { buildChildEnv } from './env.ts';
+import { SeedwrapError, describe } from './errors.ts';
+import { parseFlags } from './flags.ts';
+import type { Io } from './io.ts';
+import { readLineFile } from './lineFile.ts';
+import { toOptions, type Options } from './options.ts';
+import { prepareArgs } from './paramFile.ts';
+import { runSeeding } from './seeding.ts';
+import { parseSubsts } from './subst.ts';
+
+/**
+ * process_wrapper: `[FLAGS] -- PROGRAM [ARGS...]` → the exit code. The one core
+ * behind the bin shim, each worker request and the tests; it never exits the
+ * process and prints only to `io`.
+ */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  const debug = io.env.RULES_RUST_PROCESS_WRAPPER_DEBUG !== undefined ? (line: string) => void io.stderr.write(`seedwrap: debug: ${line}\n`) : undefined;
+  const fds: number[] = [];
+  try {
+    const parsed = parseFlags(argv);
+    if (parsed.kind === 'help') {
+      io.stderr.write(parsed.text);
+      return 0;
+    }
+    const opts = toOptions(parsed.flags);
+    const resolvePath = (p: string) => resolve(io.cwd, p);
+
+    const mappings = parseSubsts(opts.substs, io.cwd, opts.outDir);
+    const raw = [...parsed.child];
+    for (const file of opts.argFiles) raw.push(...readLineFile(resolvePath(file), `--arg-file ${file}`));
+    const { args, allowsFeatures } = prepareArgs(raw, mappings, resolvePath);
+    if (opts.requireExplicitUnstableFeatures && !allowsFeatures) args.push('-Zallow-features=');
+    const env = buildChildEnv({
+      inherited: io.env,
+      envFiles: opts.envFiles,
+      stableStatusFile: opts.stableStatusFile,
+      volatileStatusFile: opts.volatileStatusFile,
+      outDir: opts.outDir,
+      cwd: io.cwd,
+      mappings,
+      resolvePath,
+    });
+    debug?.(`child argv: ${JSON.stringify(args)}`);
+
+    await runSeeding(opts, resolvePath, io, debug);
+    if (opts.exitEarly) return 0;
+    const [program, ...childArgs] = args;
+    if (program === undefined) throw new SeedwrapError('USAGE', 'no program to run: give one after -- (or in an --arg-file)');
+
+    const open = (path: string, flag: string) => {
+      try {
+        const fd = openSync(resolvePath(path), 'w');
+        fds.push(fd);
+        return fd;
+      } catch (err) {
+        throw new SeedwrapError('OUTPUT', `${flag}: cannot open ${path}: ${describe(err)}`, { cause: err });
+      }
+    };
+    const stdout = opts.stdoutFile !== undefined ? open(opts.stdoutFile, '--stdout-file') : io.stdout;
+    const stderr: Sink = opts.stderrFile !== undefined ? fileSink(open(opts.stderrFile, '--stderr-file')) : (b) => void io.stderr.write(b);
+    const rawStderr = opts.outputFile !== undefined ? fileSink(open(opts.outputFile, '--output-file')) : undefined;
+
+    const code = await runChild({
+      program,
+      args: childArgs,
+      env,
+      cwd: io.cwd,
+      stdin: io.stdin,
+      stdout,
+      stderr,
+      rawStderr,
+      format: opts.rustcOutputFormat,
+      quitOnRmeta: opts.rustcQuitOnRmeta,
+      signal: io.signal,
+      debug,
+    });
+    if (code === 0) afterSuccess(opts, resolvePath);
+    return code;
+  } catch (err) {
+    if (err instanceof SeedwrapError) {
+      io.stderr.write(`seedwrap: ${err.message}\n`);
+      return err.exitCode;
+    }
+    io.stderr.write(`seedwrap: internal error (please report): ${err instanceof Error ? err.stack : String(err)}\n`);
+    return 1;
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
+}
+
+function fileSink(fd: number): Sink {
+  return (bytes) => {
+    let off = 0;
+    while (off < bytes.length) off += writeSync(fd, bytes, off);
+  };
+}
+
+export type { Options };

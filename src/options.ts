@@ -1,0 +1,77 @@
+import { resolve } from 'node:path';
+import { SeedwrapError } from './errors.ts';
+import type { ParsedFlags } from './flags.ts';
+import type { RustcOutputFormat } from './rustcOutput.ts';
+
+/** Validated flags: every value checked, nothing read from disk yet. */
+export interface Options {
+  substs: string[];
+  envFiles: string[];
+  argFiles: string[];
+  stableStatusFile?: string;
+  volatileStatusFile?: string;
+  outDir?: string;
+  touchFile?: string;
+  copyOutput?: [string, string];
+  stdoutFile?: string;
+  stderrFile?: string;
+  outputFile?: string;
+  rustcOutputFormat?: RustcOutputFormat;
+  rustcQuitOnRmeta: boolean;
+  requireExplicitUnstableFeatures: boolean;
+  copySeed?: [string, string];
+  seedPrevDir?: [string, string];
+  seedMinBytes: number;
+  exitEarly: boolean;
+  writeUnusedInputs?: [string, string];
+}
+
+const MIB = 1024 * 1024;
+export const DEFAULT_SEED_MIN_MB = 20;
+
+export function toOptions(flags: ParsedFlags): Options {
+  const one = (name: keyof ParsedFlags) => flags[name]?.[0];
+  const two = (name: keyof ParsedFlags) => flags[name] as [string, string] | undefined;
+  // Upstream turns a boolean flag on only for the exact value `true`.
+  const bool = (name: keyof ParsedFlags) => one(name) === 'true';
+
+  const format = one('--rustc-output-format');
+  if (format !== undefined && format !== 'json' && format !== 'rendered') {
+    throw new SeedwrapError('USAGE', `--rustc-output-format "${format}" is not one of: json, rendered`);
+  }
+  const copyOutput = two('--copy-output');
+  if (copyOutput && resolve(copyOutput[0]) === resolve(copyOutput[1])) {
+    throw new SeedwrapError('USAGE', `--copy-output source and destination are the same file: ${copyOutput[0]}`);
+  }
+  const exitEarly = bool('--exit-early');
+  return {
+    substs: flags['--subst'] ?? [],
+    envFiles: flags['--env-file'] ?? [],
+    argFiles: flags['--arg-file'] ?? [],
+    stableStatusFile: one('--stable-status-file'),
+    volatileStatusFile: one('--volatile-status-file'),
+    outDir: one('--out-dir'),
+    touchFile: one('--touch-file'),
+    copyOutput,
+    stdoutFile: one('--stdout-file'),
+    stderrFile: one('--stderr-file'),
+    outputFile: one('--output-file'),
+    rustcOutputFormat: format,
+    rustcQuitOnRmeta: bool('--rustc-quit-on-rmeta'),
+    requireExplicitUnstableFeatures: bool('--require-explicit-unstable-features'),
+    copySeed: two('--copy-seed'),
+    seedPrevDir: two('--seed-prev-dir'),
+    seedMinBytes: parseSeedMinMb(one('--seed-min-mb')),
+    exitEarly,
+    writeUnusedInputs: two('--write-unused-inputs'),
+  };
+}
+
+/** `--seed-min-mb N`: an unsigned whole number of MiB; 0 seeds everything. */
+export function parseSeedMinMb(value: string | undefined, flag = '--seed-min-mb'): number {
+  if (value === undefined) return DEFAULT_SEED_MIN_MB * MIB;
+  if (!/^[0-9]+$/.test(value)) throw new SeedwrapError('USAGE', `${flag} "${value}" is not a whole number of MiB (e.g. 20; 0 = always seed)`);
+  const mb = Number(value);
+  if (!Number.isSafeInteger(mb * MIB)) throw new SeedwrapError('USAGE', `${flag} "${value}" is too large`);
+  return mb * MIB;
+}

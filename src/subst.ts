@@ -1,0 +1,56 @@
+import { realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { SeedwrapError } from './errors.ts';
+
+/** One `--subst KEY=VALUE` mapping, in flag order. */
+export interface Mapping {
+  key: string;
+  value: string;
+}
+
+/**
+ * Parses `--subst` values (then `out_dir=D` for `--out-dir`, after the
+ * user's). A value that is exactly `${pwd}`, `${output_base}` or `${exec_root}`
+ * stands for that directory; Bazel passes these so a sandboxed action's paths
+ * are known only when it runs.
+ */
+export function parseSubsts(values: readonly string[], cwd: string, outDir: string | undefined): Mapping[] {
+  let outputBase: string | undefined;
+  const getOutputBase = () => (outputBase ??= findOutputBase(cwd));
+  const mappings = values.map((entry): Mapping => {
+    const eq = entry.indexOf('=');
+    if (eq < 0) throw new SeedwrapError('USAGE', `--subst "${entry}" has no "=" (expected KEY=VALUE)`);
+    const key = entry.slice(0, eq);
+    let value = entry.slice(eq + 1);
+    if (value === '${pwd}') value = cwd;
+    else if (value === '${output_base}') value = getOutputBase();
+    else if (value === '${exec_root}') value = join(getOutputBase(), 'execroot', basename(cwd));
+    return { key, value };
+  });
+  if (outDir !== undefined) mappings.push({ key: 'out_dir', value: outDir });
+  return mappings;
+}
+
+/**
+ * Bazel's output base: in the execroot, `external` is a symlink into
+ * `<output_base>/external`. Without it (no external repositories yet) the
+ * execroot is `<output_base>/execroot/<workspace>`, two levels down.
+ */
+export function findOutputBase(cwd: string): string {
+  try {
+    return dirname(realpathSync(resolve(cwd, 'external')));
+  } catch {
+    try {
+      return dirname(dirname(realpathSync(cwd)));
+    } catch {
+      return cwd;
+    }
+  }
+}
+
+/** Replaces every `${KEY}`, mapping by mapping, so a later mapping sees an earlier one's result. */
+export function applySubsts(text: string, mappings: readonly Mapping[]): string {
+  if (!text.includes('${')) return text;
+  for (const { key, value } of mappings) text = text.replaceAll('${' + key + '}', value);
+  return text;
+}

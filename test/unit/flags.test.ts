@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { FLAGS, helpText, parseFlags } from '../../src/flags.ts';
+import { toOptions } from '../../src/options.ts';
+
+const run = (argv: string[]) => {
+  const r = parseFlags(argv);
+  if (r.kind !== 'run') throw new Error('expected run');
+  return r;
+};
+
+describe('parseFlags', () => {
+  it('stops at -- and leaves the child argv untouched', () => {
+    const r = run(['--subst', 'a=b', '--', 'prog', '--subst', '-x']);
+    expect(r.child).toEqual(['prog', '--subst', '-x']);
+    expect(r.flags['--subst']).toEqual(['a=b']);
+  });
+  it('takes every following token that does not start with --', () => {
+    expect(run(['--subst', 'a=1', 'b=2', '--subst', 'c=3', '--', 'p']).flags['--subst']).toEqual(['a=1', 'b=2', 'c=3']);
+    expect(run(['--arg-file', 'x', '--env-file', 'y', 'z', '--', 'p']).flags['--env-file']).toEqual(['y', 'z']);
+  });
+  it('has no --flag=value form', () => {
+    expect(() => parseFlags(['--out-dir=x', 'y', '--', 'p'])).toThrow(/unknown flag "--out-dir=x"/);
+    expect(() => parseFlags(['--out-dir=x', '--', 'p'])).toThrow(/missing parameter\(s\) for --out-dir=x/);
+  });
+  it('a token in flag position that is not a --flag is an unknown flag', () => {
+    expect(() => parseFlags(['prog'])).toThrow(/unknown flag "prog"/);
+    expect(() => parseFlags(['-x', '--', 'p'])).toThrow(/unknown flag "-x"/);
+  });
+  it('checks for a value before the name: --bogus -- is a missing parameter, --bogus x unknown', () => {
+    expect(() => parseFlags(['--bogus', '--', 'p'])).toThrow(/missing parameter\(s\) for --bogus/);
+    expect(() => parseFlags(['--bogus', 'x', '--', 'p'])).toThrow(/unknown flag "--bogus"/);
+    expect(() => parseFlags(['--touch-file'])).toThrow(/missing parameter\(s\) for --touch-file/);
+  });
+  it('single-value flags can appear once, with one value', () => {
+    for (const name of Object.keys(FLAGS).filter((n) => FLAGS[n as keyof typeof FLAGS].arity === 'single')) {
+      expect(() => parseFlags([name, 'a', name, 'b', '--', 'p'])).toThrow(new RegExp(`${name} can only appear once`));
+      expect(() => parseFlags([name, 'a', 'b', '--', 'p'])).toThrow(new RegExp(`${name} can only appear once`));
+    }
+  });
+  it('pair flags take exactly two values, once', () => {
+    for (const name of ['--copy-output', '--copy-seed', '--seed-prev-dir', '--write-unused-inputs']) {
+      expect(() => parseFlags([name, 'a', '--', 'p'])).toThrow(new RegExp(`${name} takes exactly two values`));
+      expect(() => parseFlags([name, 'a', 'b', 'c', '--', 'p'])).toThrow(new RegExp(`${name} takes exactly two values`));
+      expect(() => parseFlags([name, 'a', 'b', name, 'c', 'd', '--', 'p'])).toThrow(new RegExp(`${name} can only appear once`));
+      expect(run([name, 'a', 'b', '--', 'p']).flags[name as keyof typeof FLAGS]).toEqual(['a', 'b']);
+    }
+  });
+  it('--help in flag position wins, after -- it is the child\'s', () => {
+    expect(parseFlags(['--subst', 'a=b', '--help']).kind).toBe('help');
+    expect(run(['--', 'p', '--help']).child).toEqual(['p', '--help']);
+    for (const name of Object.keys(FLAGS)) expect(helpText()).toContain(name);
+  });
+});
+
+describe('toOptions', () => {
+  it('booleans are on only for exactly "true"', () => {
+    expect(toOptions(run(['--rustc-quit-on-rmeta', 'true', '--', 'p']).flags).rustcQuitOnRmeta).toBe(true);
+    expect(toOptions(run(['--rustc-quit-on-rmeta', 'True', '--', 'p']).flags).rustcQuitOnRmeta).toBe(false);
+    expect(toOptions(run(['--exit-early', '1', '--', 'p']).flags).exitEarly).toBe(false);
+  });
+  it('rejects a bad --rustc-output-format, naming it', () => {
+    expect(() => toOptions(run(['--rustc-output-format', 'xml', '--', 'p']).flags)).toThrow(/--rustc-output-format "xml" is not one of: json, rendered/);
+  });
+  it('rejects identical --copy-output paths', () => {
+    expect(() => toOptions(run(['--copy-output', 'a/x', './a/x', '--', 'p']).flags)).toThrow(/--copy-output source and destination are the same file: a\/x/);
+  });
+  it('--seed-min-mb: default 20 MiB, 0 allowed, anything else not a whole number rejected', () => {
+    expect(toOptions(run(['--', 'p']).flags).seedMinBytes).toBe(20 * 1048576);
+    expect(toOptions(run(['--seed-min-mb', '0', '--', 'p']).flags).seedMinBytes).toBe(0);
+    for (const bad of ['-1', '1.5', 'x', '1e3', ' 1', '0x10']) {
+      expect(() => toOptions(run(['--seed-min-mb', bad, '--', 'p']).flags)).toThrow(/--seed-min-mb ".*" is not a whole number of MiB/);
+    }
+    expect(() => toOptions(run(['--seed-min-mb', '99999999999999', '--', 'p']).flags)).toThrow(/--seed-min-mb "99999999999999" is too large/);
+  });
+});
