@@ -10,7 +10,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outfile = join(root, 'dist', 'seedwrap.cjs');
+// An optional argument writes elsewhere (the reproducibility test builds twice).
+const outfile = process.argv[2] ?? join(root, 'dist', 'seedwrap.cjs');
 mkdirSync(dirname(outfile), { recursive: true });
 
 await build({

@@ -53,24 +53,29 @@ export function runChild(spec: ChildSpec): Promise<number> {
 
     const stderr = child.stderr!;
     const lines = spec.format === undefined ? undefined : new LineSplitter();
+    const passThrough = (bytes: Buffer) => {
+      // The bytes as rustc wrote them, no decoding.
+      spec.rawStderr?.(bytes);
+      spec.stderr(bytes);
+    };
     stderr.on('data', (chunk: Buffer) => {
-      if (!lines || nonJson) {
-        // Pass-through: the bytes as rustc wrote them, no decoding.
-        spec.rawStderr?.(chunk);
-        spec.stderr(chunk);
-        return;
+      if (!lines || nonJson) return passThrough(chunk);
+      for (const line of lines.push(chunk)) {
+        if (nonJson) passThrough(line);
+        else handleLine(line);
       }
-      for (const line of lines.push(chunk)) handleLine(line);
+      // Once a line is not JSON, everything after it is forwarded raw, in order.
+      const rest = nonJson ? lines.flush() : undefined;
+      if (rest) passThrough(rest);
     });
     stderr.on('end', () => {
       const rest = lines?.flush();
-      if (rest && !nonJson) handleLine(rest);
+      if (rest) nonJson ? passThrough(rest) : handleLine(rest);
     });
 
     function handleLine(line: Buffer): void {
       if (killedForMetadata) return;
       spec.rawStderr?.(line);
-      if (nonJson) return spec.stderr(line);
       const action = processRustcLine(line, spec.format!, spec.quitOnRmeta);
       switch (action.kind) {
         case 'write':

@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { tempDir } from '../helpers/tmp.ts';
+import { BUNDLE, FAKE_RUSTC, NODE, ROOT, runBundle, script } from '../helpers/wrapper.ts';
+
+const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+
+describe('the built single file', () => {
+  it('starts with #!/usr/bin/env node, is executable, and needs no node_modules', async () => {
+    const dir = tempDir();
+    const copy = join(dir, 'seedwrap');
+    copyFileSync(BUNDLE, copy);
+    expect(readFileSync(copy, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    const r = await execa(BUNDLE, ['--', '/bin/echo', 'ok'], { cwd: dir, reject: false });
+    expect(r.stdout).toBe('ok');
+    const moved = await execa(NODE, [copy, '--', '/bin/echo', 'moved'], { cwd: dir, reject: false });
+    expect(moved.stdout).toBe('moved');
+  });
+  it('two clean builds are byte-identical', async () => {
+    const dir = tempDir();
+    await execa(NODE, [join(ROOT, 'scripts/build.mjs'), join(dir, 'a.cjs')]);
+    await execa(NODE, [join(ROOT, 'scripts/build.mjs'), join(dir, 'b.cjs')]);
+    expect(sha(join(dir, 'a.cjs'))).toBe(sha(join(dir, 'b.cjs')));
+    expect(sha(join(dir, 'a.cjs'))).toBe(sha(BUNDLE));
+  });
+  it('--help prints every flag to stderr and exits 0 without a child', async () => {
+    const dir = tempDir();
+    const r = await runBundle(['--help', '--', NODE, FAKE_RUSTC, script(dir, [{ touch: join(dir, 'ran') }])], { cwd: dir });
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr.toString()).toContain('--copy-seed');
+    expect(existsSync(join(dir, 'ran'))).toBe(false);
+  });
+  it('RULES_RUST_PROCESS_WRAPPER_DEBUG turns on debug logging', async () => {
+    const dir = tempDir();
+    const quiet = await runBundle(['--', '/bin/true'], { cwd: dir });
+    expect(quiet.stderr.length).toBe(0);
+    const loud = await runBundle(['--', '/bin/true'], { cwd: dir, env: { RULES_RUST_PROCESS_WRAPPER_DEBUG: '1' } });
+    expect(loud.stderr.toString()).toMatch(/seedwrap: debug: child argv: \["\/bin\/true"\]/);
+  });
+});
+
+describe('byte-exact streams', () => {
+  it('stderr passthrough and --output-file keep invalid UTF-8 and \\r', async () => {
+    const dir = tempDir();
+    const bytes = Buffer.from('ok\r\n\xff\xfe bad utf8\n\rlone\rcr\nno newline at end \x80', 'latin1');
+    const r = await runBundle(['--output-file', 'raw', '--', NODE, FAKE_RUSTC, script(dir, [{ stderrHex: bytes.toString('hex') }])], { cwd: dir });
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr.equals(bytes)).toBe(true);
+    expect(readFileSync(join(dir, 'raw')).equals(bytes)).toBe(true);
+  });
+  it('20,000 lines on each stream at once never deadlock, nothing lost', async () => {
+    const dir = tempDir();
+    const steps = [{ interleave: 20_000 }];
+    const r = await runBundle(['--', NODE, FAKE_RUSTC, script(dir, steps)], { cwd: dir });
+    expect(r.exitCode).toBe(0);
+    const out = r.stdout.toString().split('\n');
+    const err = r.stderr.toString().split('\n');
+    expect(out).toHaveLength(20_001);
+    expect(err).toHaveLength(20_001);
+    expect(err[19_999]).toBe('err 19999');
+    const json = await runBundle(['--rustc-output-format', 'json', '--stdout-file', 'o', '--', NODE, FAKE_RUSTC, script(dir, [
+      { lines: { stream: 'stderr', count: 20_000, text: '{"rendered":"r"}' } },
+    ])], { cwd: dir });
+    // Each line is "{...} N": not JSON, so forwarded raw and the wrapper fails.
+    expect(json.exitCode).toBe(1);
+    expect(json.stderr.toString().split('\n')).toHaveLength(20_001);
+  });
+});
+
+describe('signals', () => {
+  for (const [sig, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+    it(`${sig} to seedwrap reaches the child; seedwrap exits ${code} after it`, async () => {
+      const dir = tempDir();
+      const pidFile = join(dir, 'child.pid');
+      const child = spawn(NODE, [BUNDLE, '--', '/bin/sh', '-c', `echo $$ > ${pidFile}; exec sleep 60`], { cwd: dir, stdio: 'ignore' });
+      const started = Date.now();
+      while (!existsSync(pidFile) || readFileSync(pidFile, 'utf8').trim() === '') {
+        if (Date.now() - started > 20_000) throw new Error('child never started');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const childPid = Number(readFileSync(pidFile, 'utf8'));
+      const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+      child.kill(sig);
+      expect(await exited).toBe(code);
+      expect(() => process.kill(childPid, 0)).toThrow(/ESRCH/);
+    });
+  }
+});
+
+describe('files for Bazel', () => {
+  it('stdout-file is created even when the child writes nothing; output files are truncated', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'o'), 'stale content');
+    const r = await runBundle(['--stdout-file', 'o', '--', '/bin/true'], { cwd: dir });
+    expect(r.exitCode).toBe(0);
+    expect(readFileSync(join(dir, 'o'), 'utf8')).toBe('');
+  });
+});
