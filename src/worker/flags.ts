@@ -1,0 +1,67 @@
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { SeedwrapError } from '../errors.ts';
+
+/** Settings of the worker-local incremental cache (see incremental/index.ts). */
+export interface IncrementalSettings {
+  /** Absolute root directory of the cache. */
+  root: string;
+  /** Size cap in bytes; least recently used entries are evicted beyond it. */
+  maxBytes: number;
+}
+
+export interface WorkerFlags {
+  incremental: IncrementalSettings | undefined;
+  /** Startup flags for every request (process_wrapper's own flags). */
+  rest: string[];
+}
+
+const DIR_FLAG = '--worker-incremental-dir';
+const MAX_FLAG = '--worker-incremental-max-mb';
+const DEFAULT_MAX_MB = 4096;
+
+/**
+ * Worker-only startup flags, each taking exactly one value:
+ * - `--worker-incremental-dir DIR|auto`: turn on the cache. `auto` is
+ *   `<output_base>/seedwrap-incremental`, the output base found from the
+ *   worker's cwd (`<output_base>/execroot/<ws>` for a non-sandboxed worker,
+ *   `<output_base>/bazel-workers/<worker>/<ws>` for a sandboxed one), so the
+ *   cache survives worker restarts and goes away with `bazel clean --expunge`.
+ * - `--worker-incremental-max-mb N`: size cap (default 4096).
+ */
+export function parseWorkerFlags(argv: string[], cwd: string): WorkerFlags {
+  const rest: string[] = [];
+  let dir: string | undefined;
+  let maxMb: number | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg !== DIR_FLAG && arg !== MAX_FLAG) {
+      rest.push(arg);
+      continue;
+    }
+    const value = argv[i + 1];
+    if (value === undefined || value.startsWith('--')) throw new SeedwrapError('USAGE', `${arg}: missing value`);
+    i++;
+    if (arg === DIR_FLAG) {
+      if (dir !== undefined) throw new SeedwrapError('USAGE', `${arg} can only appear once`);
+      dir = value;
+    } else {
+      if (maxMb !== undefined) throw new SeedwrapError('USAGE', `${arg} can only appear once`);
+      if (!/^\d+$/.test(value)) throw new SeedwrapError('USAGE', `${arg}: expected a whole number of MiB, got '${value}'`);
+      maxMb = Number(value);
+    }
+  }
+  if (dir === undefined) {
+    if (maxMb !== undefined) throw new SeedwrapError('USAGE', `${MAX_FLAG} needs ${DIR_FLAG}`);
+    return { incremental: undefined, rest };
+  }
+  const root = dir === 'auto' ? join(outputBaseOf(cwd), 'seedwrap-incremental') : isAbsolute(dir) ? dir : resolve(cwd, dir);
+  return { incremental: { root, maxBytes: (maxMb ?? DEFAULT_MAX_MB) * 1024 * 1024 }, rest };
+}
+
+/** `<output_base>` for a worker cwd of `<output_base>/execroot/<ws>` or `<output_base>/bazel-workers/<w>/<ws>`. */
+export function outputBaseOf(cwd: string): string {
+  const parent = dirname(cwd);
+  const grand = dirname(parent);
+  const base = parent.endsWith('/execroot') ? grand : grand.endsWith('/bazel-workers') ? dirname(grand) : grand;
+  return base;
+}

@@ -1,0 +1,210 @@
+import { resolve } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { SeedwrapError } from '../errors.ts';
+import type { Io } from '../io.ts';
+import { FrameWriter } from './frame-writer.ts';
+import { FramingError, RequestError, type WorkRequest, type WorkResponse } from './messages.ts';
+import { RequestOutput } from './output.ts';
+import { AutoProtocol } from './protocol.ts';
+
+/** The process streams the worker talks over, plus what each request inherits. */
+export interface WorkerStreams {
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable;
+  cwd: string;
+  env: Record<string, string | undefined>;
+}
+
+/** One-shot mode's core: `main(argv, io)`. Injected so the loop is testable alone. */
+export type RunRequest = (argv: string[], io: Io) => Promise<number>;
+
+/** Rewrites a request's argv before it runs (the worker-local incremental cache). */
+export interface RequestHook {
+  prepare(argv: string[], cwd: string): Promise<{ argv: string[]; release(exitCode: number): Promise<void> }>;
+}
+
+export interface ServeOptions {
+  startupArgs: string[];
+  run: RunRequest;
+  hook?: RequestHook;
+}
+
+interface InFlight {
+  controller: AbortController;
+  cancelled: boolean;
+}
+
+const PREFIX = 'seedwrap worker:';
+
+/**
+ * The request loop: decode requests from stdin, run each through `run`
+ * concurrently (multiplex) or one after another (request_id 0), answer each
+ * exactly once. Resolves with the worker's exit code after stdin ends and all
+ * in-flight requests have answered: 0, or 1 after a framing error or a broken
+ * stdout.
+ */
+export function serve(streams: WorkerStreams, options: ServeOptions): Promise<number> {
+  const protocol = new AutoProtocol();
+  const inFlight = new Map<number, InFlight>();
+  const running = new Set<Promise<void>>();
+  let singleplex: Promise<void> = Promise.resolve();
+  let exitCode = 0;
+  let stopped = false;
+  const log = (line: string) => streams.stderr.write(`${PREFIX} ${line}\n`);
+
+  const writer = new FrameWriter(streams.stdout, (err) => {
+    log(`cannot write responses (${err.message}); cancelling in-flight requests and exiting`);
+    exitCode = 1;
+    for (const f of inFlight.values()) f.controller.abort();
+    stop();
+  });
+
+  function answer(res: WorkResponse): void {
+    writer.write(protocol.encode(res));
+  }
+
+  async function runOne(req: WorkRequest): Promise<void> {
+    const id = req.requestId;
+    const entry: InFlight = { controller: new AbortController(), cancelled: false };
+    inFlight.set(id, entry);
+    const verbose = req.verbosity > 0;
+    const started = performance.now();
+    const output = new RequestOutput();
+    const cwd = req.sandboxDir === '' ? streams.cwd : resolve(streams.cwd, req.sandboxDir);
+    let code = 1;
+    try {
+      let argv = [...options.startupArgs, ...req.arguments];
+      const lease = options.hook ? await options.hook.prepare(argv, cwd) : undefined;
+      if (lease) argv = lease.argv;
+      try {
+        if (verbose) log(`request ${id} start in ${cwd}: ${JSON.stringify(argv)}`);
+        if (!entry.controller.signal.aborted) {
+          const io: Io = {
+            cwd,
+            env: streams.env,
+            stdout: output.stdout,
+            stderr: output.stderr,
+            stdin: 'ignore',
+            signal: entry.controller.signal,
+          };
+          code = await options.run(argv, io);
+        }
+      } finally {
+        await lease?.release(code);
+      }
+    } catch (err) {
+      code = err instanceof SeedwrapError ? err.exitCode : 1;
+      output.note(err instanceof SeedwrapError ? `seedwrap: ${err.message}` : `${PREFIX} internal error: ${describeError(err)}`);
+      if (!(err instanceof SeedwrapError)) log(`request ${id}: internal error: ${describeError(err)}`);
+    }
+    inFlight.delete(id);
+    if (verbose) {
+      const ms = (performance.now() - started).toFixed(1);
+      log(`request ${id} ${entry.cancelled ? 'cancelled' : `exit ${code}`} after ${ms} ms`);
+    }
+    answer(
+      entry.cancelled
+        ? { exitCode: 0, output: '', requestId: id, wasCancelled: true }
+        : { exitCode: code, output: output.text(), requestId: id, wasCancelled: false },
+    );
+  }
+
+  function track(p: Promise<void>): void {
+    running.add(p);
+    void p.finally(() => running.delete(p));
+  }
+
+  function dispatch(req: WorkRequest): void {
+    const id = req.requestId;
+    if (req.cancel) {
+      const f = inFlight.get(id);
+      if (req.verbosity > 0) log(`cancel for request ${id}${f ? '' : ' (not running; ignored)'}`);
+      if (f && !f.cancelled) {
+        f.cancelled = true;
+        f.controller.abort();
+      }
+      return;
+    }
+    if (id !== 0 && inFlight.has(id)) {
+      log(`request ${id} arrived while a request with that id is still running; answering it with an error`);
+      answer({ exitCode: 1, output: `${PREFIX} duplicate request_id ${id}\n`, requestId: id, wasCancelled: false });
+      return;
+    }
+    if (id === 0) {
+      // Singleplex requests must run alone; Bazel sends one at a time anyway.
+      const next = singleplex.then(() => runOne(req));
+      singleplex = next;
+      track(next);
+    } else {
+      track(runOne(req));
+    }
+  }
+
+  function onItem(item: WorkRequest | Error): void {
+    if (!(item instanceof Error)) return dispatch(item);
+    if (item instanceof RequestError && item.requestId !== undefined) {
+      log(`request ${item.requestId}: ${item.message}`);
+      answer({ exitCode: 1, output: `${PREFIX} ${item.message}\n`, requestId: item.requestId, wasCancelled: false });
+      return;
+    }
+    const kind = protocol.name ?? 'unknown-protocol';
+    const what = item instanceof FramingError || item instanceof RequestError ? item.message : describeError(item);
+    log(`malformed ${kind} request on stdin: ${what}. The stream cannot be resynchronised; finishing in-flight requests and exiting.`);
+    exitCode = 1;
+    stop();
+  }
+
+  let finish: () => void = () => {};
+  const done = new Promise<number>((resolveDone) => {
+    finish = () => {
+      void (async () => {
+        while (running.size > 0) await Promise.allSettled([...running]);
+        await writer.flush();
+        resolveDone(exitCode);
+      })();
+    };
+  });
+
+  function stop(): void {
+    if (stopped) return;
+    stopped = true;
+    streams.stdin.off('data', onData);
+    streams.stdin.pause();
+    finish();
+  }
+
+  function onData(chunk: Buffer): void {
+    if (stopped) return;
+    for (const item of protocol.push(chunk)) {
+      onItem(item);
+      if (stopped) return;
+    }
+  }
+
+  streams.stdin.on('data', onData);
+  streams.stdin.once('end', () => {
+    if (!stopped) {
+      for (const item of protocol.end()) {
+        onItem(item);
+        if (stopped) break;
+      }
+    }
+    const pending = protocol.pendingAtEof();
+    if (pending !== undefined && !stopped) {
+      log(`malformed request on stdin: ${pending}`);
+      exitCode = 1;
+    }
+    stop();
+  });
+  streams.stdin.once('error', (err: Error) => {
+    log(`cannot read requests: ${err.message}`);
+    exitCode = 1;
+    stop();
+  });
+  return done;
+}
+
+function describeError(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}
