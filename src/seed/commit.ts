@@ -1,0 +1,79 @@
+/**
+ * Atomic publication of DEST. The tree is built in a staging directory beside
+ * DEST (same filesystem, so rename(2) is atomic) and renamed into place only
+ * when complete: rustc, or a killed seedwrap, can never see half a seed. A run
+ * killed with SIGKILL leaves its staging directory behind; its name carries the
+ * pid, and the next run for the same DEST removes those whose process is gone.
+ */
+import { chmodSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { describe, isSystemError, SeedwrapError } from '../errors.ts';
+
+function stagingPrefix(dest: string): string {
+  return `.${basename(dest)}.seedwrap-staging-`;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return !isSystemError(err, 'ESRCH');
+  }
+}
+
+/** Removes staging directories of earlier runs for this DEST whose process no longer exists. */
+export function cleanLeftovers(dest: string): string[] {
+  const prefix = stagingPrefix(dest);
+  const removed: string[] = [];
+  for (const name of readdirSync(dirname(dest))) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) continue;
+    rmSync(join(dirname(dest), name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+/** Refuses a DEST we must not replace; an empty directory is replaced by rename(2). */
+export function checkDest(dest: string): void {
+  const st = lstatSync(dest, { throwIfNoEntry: false });
+  if (st === undefined) return;
+  if (st.isSymbolicLink()) throw new SeedwrapError('SEED', `seed destination ${dest} is a symlink; refusing to write through it`);
+  if (!st.isDirectory()) throw new SeedwrapError('SEED', `seed destination ${dest} exists and is not a directory`);
+  if (readdirSync(dest).length > 0) throw new SeedwrapError('SEED', `seed destination ${dest} is not empty`);
+}
+
+export function createStaging(dest: string): string {
+  mkdirSync(dirname(dest), { recursive: true });
+  const staging = join(dirname(dest), `${stagingPrefix(dest)}${process.pid}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(staging, { mode: 0o700 });
+  return staging;
+}
+
+export function publish(staging: string, dest: string, rootMode: number): void {
+  chmodSync(staging, rootMode);
+  try {
+    renameSync(staging, dest);
+  } catch (err) {
+    const why = isSystemError(err, 'ENOTEMPTY', 'EEXIST') ? 'was filled by someone else meanwhile' : describe(err);
+    throw new SeedwrapError('SEED', `cannot move the seed into ${dest}: ${why}`, { cause: err });
+  }
+}
+
+/** The contract after a failure: no staging left, DEST exists (empty if we created it). */
+export function abandon(staging: string | undefined, dest: string): void {
+  if (staging !== undefined) rmSync(staging, { recursive: true, force: true });
+  ensureDest(dest);
+}
+
+export function ensureDest(dest: string): void {
+  try {
+    mkdirSync(dest, { recursive: true });
+  } catch {
+    // DEST could not be created (it is a file, or its parent is unwritable): the
+    // seed error already thrown says more than this one would.
+  }
+}

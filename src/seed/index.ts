@@ -1,0 +1,113 @@
+/**
+ * Seeding: materialise a previous build's incremental tree (SRC) as DEST, in a
+ * form rustc reuses, without ever modifying SRC. See docs/seeding.md.
+ *
+ * Steps: plan (walk, rustc layout) → threshold → stage (dirs, then files by
+ * the chosen strategy) → publish by rename. Any failure removes the staging
+ * directory and throws SeedwrapError('SEED'); DEST then exists and is empty.
+ */
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { describe, SeedwrapError } from '../errors.ts';
+import { chunksByDirectory } from './chunks.ts';
+import { abandon, checkDest, cleanLeftovers, createStaging, ensureDest, publish } from './commit.ts';
+import { planSeed, type Layout } from './layout.ts';
+import type { Tally } from './place.ts';
+import type { Plan, Skipped } from './plan.ts';
+import { chooseStrategy, type Choice } from './strategy.ts';
+import { runAsync } from './strategy-async.ts';
+import { runSync } from './strategy-sync.ts';
+import { runThreads } from './strategy-threads.ts';
+import { sizeAtLeast } from './threshold.ts';
+
+export interface SeedOptions {
+  minBytes: number;
+  writableWorkProducts: boolean;
+  dryRun?: boolean;
+  onProgress?: (done: number, total: number) => void;
+  debug?: (line: string) => void;
+}
+
+export interface SeedReport {
+  outcome: 'seeded' | 'below-threshold' | 'missing-source' | 'empty-source';
+  layout: Layout;
+  strategy: string;
+  files: number;
+  linked: number;
+  copied: number;
+  skipped: Skipped[];
+  bytes: number;
+  ms: number;
+}
+
+export async function seed(src: string, dest: string, opts: SeedOptions): Promise<SeedReport> {
+  const started = performance.now();
+  const finish = (r: Omit<SeedReport, 'ms'>): SeedReport => ({ ...r, ms: Math.round((performance.now() - started) * 100) / 100 });
+  const srcStat = guard(`cannot read the seed ${src}`, () => statSync(src, { throwIfNoEntry: false }));
+  const idle = { layout: 'mirror' as Layout, strategy: 'none', files: 0, linked: 0, copied: 0, skipped: [], bytes: 0 };
+  if (srcStat === undefined) {
+    if (!opts.dryRun) guard(`cannot prepare ${dest}`, () => { checkDest(dest); ensureDest(dest); });
+    return finish({ ...idle, outcome: 'missing-source' });
+  }
+  if (!srcStat.isDirectory()) throw new SeedwrapError('SEED', `seed source ${src} is not a directory`);
+  guard(`cannot prepare ${dest}`, () => checkDest(dest));
+  const { layout, plan } = guard(`cannot read the seed ${src}`, () => planSeed(src, opts.writableWorkProducts));
+  opts.debug?.(`seed ${src}: ${layout} layout, ${plan.srcs.length} files, ${plan.dirs.length} dirs, ${plan.skipped.length} skipped`);
+  const base = { ...idle, layout, files: plan.srcs.length, skipped: plan.skipped };
+  const empty = (outcome: SeedReport['outcome'], bytes: number): SeedReport => {
+    if (!opts.dryRun) ensureDest(dest);
+    return finish({ ...base, outcome, bytes });
+  };
+  if (plan.srcs.length === 0) return empty('empty-source', 0);
+  const counted = guard(`cannot read the seed ${src}`, () => sizeAtLeast(plan, opts.dryRun ? Infinity : opts.minBytes));
+  if (counted < opts.minBytes) return empty('below-threshold', counted);
+  if (opts.dryRun) return finish({ ...base, outcome: 'seeded', strategy: 'dry-run', bytes: counted });
+  const { choice, tally } = await stageAndPublish(plan, dest, opts);
+  return finish({ ...base, outcome: 'seeded', strategy: choice.strategy, ...tally });
+}
+
+async function stageAndPublish(plan: Plan, dest: string, opts: SeedOptions): Promise<{ choice: Choice; tally: Tally }> {
+  let staging: string | undefined;
+  try {
+    staging = createStaging(dest);
+    for (const gone of cleanLeftovers(dest)) opts.debug?.(`removed leftover staging ${gone}`);
+    const choice = chooseStrategy(plan, staging, process.env);
+    opts.debug?.(`strategy ${choice.strategy} (${choice.why})`);
+    makeDirs(plan, staging);
+    const tally = await place(plan, staging, choice, opts.onProgress);
+    applyDirModes(plan, staging);
+    publish(staging, dest, plan.dirs[0]?.mode ?? 0o755);
+    return { choice, tally };
+  } catch (err) {
+    abandon(staging, dest);
+    if (err instanceof SeedwrapError) throw err;
+    throw new SeedwrapError('SEED', `cannot seed ${dest}: ${describe(err)}`, { cause: err });
+  }
+}
+
+function place(plan: Plan, root: string, choice: Choice, onProgress?: (done: number, total: number) => void): Promise<Tally> | Tally {
+  const total = plan.srcs.length;
+  let done = 0;
+  if (choice.strategy === 'async') return runAsync(plan, root, 16, onProgress && (() => onProgress(++done, total)));
+  const chunks = chunksByDirectory(plan);
+  if (choice.strategy === 'threads') return runThreads(plan, root, chunks, choice.workers, onProgress && ((n) => onProgress(n, total)));
+  return runSync(plan, root, chunks, onProgress && ((n) => onProgress((done += n), total)));
+}
+
+/** Directories are created owner-writable so they can be filled; rustc layout gets 0755 everywhere. */
+function makeDirs(plan: Plan, root: string): void {
+  for (const dir of plan.dirs) if (dir.rel !== '') mkdirSync(`${root}/${dir.rel}`, { mode: 0o700 });
+}
+
+/** Explicit chmod: the umask must not decide whether rustc can write its lock and session. */
+function applyDirModes(plan: Plan, root: string): void {
+  for (const dir of plan.dirs) if (dir.rel !== '') chmodSync(`${root}/${dir.rel}`, dir.mode);
+}
+
+function guard<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof SeedwrapError) throw err;
+    throw new SeedwrapError('SEED', `${what}: ${describe(err)}`, { cause: err });
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * rustc's incremental directory: `DIR/<crate>-<stable-id>/s-<time>-<rand>-<svh>/`
+ * plus `s-....lock` beside each session (see shared/notes/rustc-incremental.md).
+ * rustc only loads the newest finalised session, so only that one is seeded,
+ * with a fresh lock file, writable directories and (when rustc will write into
+ * DEST) `*.o` work products on inodes of their own. Everything else in the
+ * tree is mirrored 1:1.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { KIND_LINK, KIND_LOCK, KIND_OWN } from './place.ts';
+import { addFile, emptyPlan, joinRel, startGroup, type Plan } from './plan.ts';
+import { addEntry, walkDir, type WalkRules } from './walk.ts';
+
+const SESSION = /^s-([0-9a-z]+)-[0-9a-z]+-([0-9a-z]+)$/;
+const WORKING = /^s-[0-9a-z]+-[0-9a-z]+-working$/;
+/** A session's lock drops the svh: `s-<time>-<rand>.lock` for both `s-<time>-<rand>-<svh>` and `...-working`. */
+const LOCK = /^s-[0-9a-z]+-[0-9a-z]+\.lock$/;
+
+export type Layout = 'rustc' | 'mirror';
+
+/** Mirrored directories keep their mode but stay owner-writable, so DEST can always be filled and deleted. */
+const mirrorRules: WalkRules = { fileKind: () => KIND_LINK, dirMode: (mode) => mode | 0o700 };
+/** rustc creates its lock and `-working` session inside these directories: all 0755. */
+const rustcRules: WalkRules = { fileKind: () => KIND_LINK, dirMode: () => 0o755 };
+
+function isDir(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
+
+/** A crate directory holds at least one rustc session, finished or not, or a session's lock. */
+function isCrateDir(path: string): boolean {
+  return isDir(path) && readdirSync(path).some((n) => SESSION.test(n) || WORKING.test(n) || LOCK.test(n));
+}
+
+/** rustc's timestamps are base-36 microseconds: a longer string is later, equal lengths compare as text. */
+function isLater(time: string, than: string): boolean {
+  return time.length !== than.length ? time.length > than.length : time > than;
+}
+
+function lockOf(session: string): string {
+  return `${session.slice(0, session.lastIndexOf('-'))}.lock`;
+}
+
+function newestSession(names: string[], dir: string): string | undefined {
+  let best: string | undefined;
+  let bestTime = '';
+  for (const name of names) {
+    const time = SESSION.exec(name)?.[1];
+    if (time === undefined || !isDir(join(dir, name))) continue;
+    if (best === undefined || isLater(time, bestTime)) [best, bestTime] = [name, time];
+  }
+  return best;
+}
+
+export function planSeed(src: string, writableWorkProducts: boolean): { layout: Layout; plan: Plan } {
+  const plan = emptyPlan();
+  const crateDirs = readdirSync(src).filter((name) => isCrateDir(join(src, name)));
+  if (crateDirs.length === 0) {
+    walkDir(plan, src, '', mirrorRules, new Set());
+    return { layout: 'mirror', plan };
+  }
+  const sessionRules: WalkRules = {
+    fileKind: (name) => (writableWorkProducts && name.endsWith('.o') ? KIND_OWN : KIND_LINK),
+    dirMode: () => 0o755,
+  };
+  plan.dirs.push({ rel: '', mode: 0o755 });
+  startGroup(plan);
+  const subdirs: [string, string][] = [];
+  for (const entry of readdirSync(src, { withFileTypes: true })) {
+    if (!crateDirs.includes(entry.name)) addEntry(plan, src, entry, '', rustcRules, subdirs);
+  }
+  for (const [dir, rel] of subdirs) walkDir(plan, dir, rel, rustcRules, new Set());
+  for (const name of crateDirs) planCrateDir(plan, join(src, name), name, sessionRules);
+  return { layout: 'rustc', plan };
+}
+
+function planCrateDir(plan: Plan, dir: string, rel: string, sessionRules: WalkRules): void {
+  const entries = readdirSync(dir, { withFileTypes: true });
+  const names = entries.map((e) => e.name);
+  const keep = newestSession(names, dir);
+  const keepLock = keep === undefined ? undefined : lockOf(keep);
+  const workingLocks = new Set(names.filter((n) => WORKING.test(n)).map(lockOf));
+  plan.dirs.push({ rel, mode: 0o755 });
+  startGroup(plan);
+  const others: [string, string][] = [];
+  for (const entry of entries) {
+    const { name } = entry;
+    const path = join(dir, name);
+    if (name === keep || name === keepLock) continue;
+    if (WORKING.test(name) || workingLocks.has(name)) plan.skipped.push({ path, reason: 'unfinished session' });
+    else if (SESSION.test(name) || LOCK.test(name)) plan.skipped.push({ path, reason: 'older session' });
+    else addEntry(plan, dir, entry, rel, rustcRules, others);
+  }
+  if (keepLock !== undefined) addFile(plan, '', joinRel(rel, keepLock), KIND_LOCK);
+  for (const [src, childRel] of others) walkDir(plan, src, childRel, rustcRules, new Set());
+  if (keep !== undefined) walkDir(plan, join(dir, keep), joinRel(rel, keep), sessionRules, new Set());
+}
+

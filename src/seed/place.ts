@@ -1,0 +1,109 @@
+/**
+ * Per-file placement: how one file of the seed lands in the staging tree.
+ *
+ * `createPlacer` is self-contained on purpose: it references nothing outside
+ * its own body and receives `node:fs` as a parameter, because the worker-thread
+ * strategy ships its source text (`createPlacer.toString()`) to a worker made
+ * with `{ eval: true }` (the distributed bundle is one CommonJS file, so there
+ * is no separate worker file to point at). Main thread and workers therefore
+ * run the same code. Keep it free of imports and module-level helpers.
+ */
+import type * as nodeFs from 'node:fs';
+
+/** What a plan asks for one file. Numbers, because they cross to workers. */
+export const KIND_LINK = 0; // hard link; copy (reflink first) if the platform refuses
+export const KIND_OWN = 1; // an inode of its own, writable (rustc's `*.o` work products)
+export const KIND_LOCK = 2; // a fresh, empty, writable rustc session lock file
+
+export interface Tally {
+  linked: number;
+  copied: number;
+  bytes: number;
+}
+
+export type Place = (src: string, dst: string, kind: number, tally: Tally) => void;
+
+export function createPlacer(fs: typeof nodeFs): Place {
+  // Every file is created in a staging directory we made ourselves, and with
+  // "fail if it exists" semantics (link(2), COPYFILE_EXCL, O_EXCL): nothing is
+  // ever written through a symlink that might sit at the destination.
+  const COPY_FLAGS = fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE;
+
+  function errnoOf(err: unknown): string {
+    // isSystemError (src/errors.ts) cannot be used here: this body runs in workers.
+    if (err !== null && typeof err === 'object' && 'code' in err && typeof err.code === 'string') return err.code;
+    return '';
+  }
+
+  /** A byte copy with an inode of its own; FICLONE tries a reflink first (btrfs, XFS) and silently copies elsewhere. */
+  function copyOwn(src: string, dst: string, tally: Tally): void {
+    fs.copyFileSync(src, dst, COPY_FLAGS);
+    tally.copied++;
+  }
+
+  /** EXDEV: DEST is on another filesystem (tmpfs such as /dev/shm, a sandbox's bind mount, a container volume). */
+  function copyAcrossDevices(src: string, dst: string, tally: Tally): void {
+    copyOwn(src, dst, tally);
+  }
+
+  /** EMLINK: the inode has the most links the filesystem allows (ext4 refuses the 65,000th). */
+  function copyPastLinkLimit(src: string, dst: string, tally: Tally): void {
+    copyOwn(src, dst, tally);
+  }
+
+  /** EPERM: the filesystem has no hard links (vfat, some FUSE mounts) or fs.protected_hardlinks forbids linking another user's file. */
+  function copyWhereLinkForbidden(src: string, dst: string, tally: Tally): void {
+    copyOwn(src, dst, tally);
+  }
+
+  /**
+   * ENOENT although the source exists: OverlayFS (Docker's storage driver)
+   * reports ENOENT instead of EXDEV when linking across layers. If the source
+   * really vanished, the copy fails with ENOENT too and the seed fails.
+   */
+  function copyAcrossOverlayLayers(src: string, dst: string, tally: Tally): void {
+    copyOwn(src, dst, tally);
+  }
+
+  const fallbacks = new Map([
+    ['EXDEV', copyAcrossDevices],
+    ['EMLINK', copyPastLinkLimit],
+    ['EPERM', copyWhereLinkForbidden],
+    ['ENOENT', copyAcrossOverlayLayers],
+  ]);
+
+  /** One file's refusal falls back for that file only; the next file tries a link again. */
+  function linkOrFallback(src: string, dst: string, tally: Tally): void {
+    try {
+      fs.linkSync(src, dst);
+      tally.linked++;
+    } catch (err) {
+      const fallback = fallbacks.get(errnoOf(err));
+      if (fallback === undefined) throw err;
+      fallback(src, dst, tally);
+    }
+  }
+
+  /** rustc refuses to reuse a work product whose mode bits are read-only ("output file ... is not writeable"), even as root. */
+  function ownWritable(src: string, dst: string, tally: Tally): void {
+    copyOwn(src, dst, tally);
+    fs.chmodSync(dst, 0o644);
+  }
+
+  /** rustc silently ignores a session whose lock file is missing or read-only; the umask must not decide the mode. */
+  function freshLock(dst: string): void {
+    const fd = fs.openSync(dst, 'wx', 0o644);
+    try {
+      fs.fchmodSync(fd, 0o644);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  return function place(src: string, dst: string, kind: number, tally: Tally): void {
+    if (kind === 2) return freshLock(dst);
+    tally.bytes += fs.statSync(src).size;
+    if (kind === 1) return ownWritable(src, dst, tally);
+    linkOrFallback(src, dst, tally);
+  };
+}
