@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what seedwrap's demo, tests and benchmarks need on a fresh machine
+# of this kind (Debian, Node 20, rustup's rustc in ~/.cargo/bin), and does
+# nothing when it is all there already. Runs before `npm test` and `npm run demo`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(bazel-bootstrap hyperfine librust-itoa-dev librust-memchr-dev librust-serde-json-dev librust-regex-dev librust-syn-dev)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing Debian packages: ${missing[*]}; run: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}" >&2
+  apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+fi
+
+# npm ci only when node_modules does not match the lockfile.
+if [ ! -f node_modules/.package-lock.json ] || ! cmp -s <(sed -n '/"packages"/,$p' package-lock.json | grep -c '"version"') <(sed -n '/"packages"/,$p' node_modules/.package-lock.json | grep -c '"version"'); then
+  npm ci --no-audit --no-fund >/dev/null
+fi
+
+if ! command -v rustc >/dev/null && [ -x "$HOME/.cargo/bin/rustc" ]; then
+  echo "setup: rustc is in ~/.cargo/bin but not on PATH; tests find it there" >&2
+fi
