@@ -29,8 +29,9 @@ async function placeOne(plan: Plan, root: string, i: number, tally: Tally): Prom
   if (plan.kinds[i] === KIND_LINK) {
     const linked = await link(src, dst).then(() => true, () => false);
     if (linked) {
+      const { size } = await stat(src); // awaited before the += so that no lane's update is lost
       tally.linked++;
-      tally.bytes += (await stat(src)).size;
+      tally.bytes += size;
       return;
     }
     // Not linkable here: the synchronous placer applies the named fallbacks
