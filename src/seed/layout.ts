@@ -10,7 +10,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { KIND_LINK, KIND_LOCK, KIND_OWN } from './place.ts';
 import { addFile, emptyPlan, joinRel, startGroup, type Plan } from './plan.ts';
-import { addEntry, walkDir, type WalkRules } from './walk.ts';
+import { addEntry, walkDir, type Subdir, type WalkRules } from './walk.ts';
 
 const SESSION = /^s-([0-9a-z]+)-[0-9a-z]+-([0-9a-z]+)$/;
 const WORKING = /^s-[0-9a-z]+-[0-9a-z]+-working$/;
@@ -46,7 +46,7 @@ function newestSession(names: string[], dir: string): string | undefined {
   let best: string | undefined;
   let bestTime = '';
   for (const name of names) {
-    const time = SESSION.exec(name)?.[1];
+    const time = WORKING.test(name) ? undefined : SESSION.exec(name)?.[1];
     if (time === undefined || !isDir(join(dir, name))) continue;
     if (best === undefined || isLater(time, bestTime)) [best, bestTime] = [name, time];
   }
@@ -66,11 +66,11 @@ export function planSeed(src: string, writableWorkProducts: boolean): { layout: 
   };
   plan.dirs.push({ rel: '', mode: 0o755 });
   startGroup(plan);
-  const subdirs: [string, string][] = [];
+  const subdirs: Subdir[] = [];
   for (const entry of readdirSync(src, { withFileTypes: true })) {
     if (!crateDirs.includes(entry.name)) addEntry(plan, src, entry, '', rustcRules, subdirs);
   }
-  for (const [dir, rel] of subdirs) walkDir(plan, dir, rel, rustcRules, new Set());
+  for (const [dir, rel, shown] of subdirs) walkDir(plan, dir, rel, rustcRules, new Set(), shown);
   for (const name of crateDirs) planCrateDir(plan, join(src, name), name, sessionRules);
   return { layout: 'rustc', plan };
 }
@@ -83,7 +83,7 @@ function planCrateDir(plan: Plan, dir: string, rel: string, sessionRules: WalkRu
   const workingLocks = new Set(names.filter((n) => WORKING.test(n)).map(lockOf));
   plan.dirs.push({ rel, mode: 0o755 });
   startGroup(plan);
-  const others: [string, string][] = [];
+  const others: Subdir[] = [];
   for (const entry of entries) {
     const { name } = entry;
     const path = join(dir, name);
@@ -93,7 +93,7 @@ function planCrateDir(plan: Plan, dir: string, rel: string, sessionRules: WalkRu
     else addEntry(plan, dir, entry, rel, rustcRules, others);
   }
   if (keepLock !== undefined) addFile(plan, '', joinRel(rel, keepLock), KIND_LOCK);
-  for (const [src, childRel] of others) walkDir(plan, src, childRel, rustcRules, new Set());
+  for (const [src, childRel, shown] of others) walkDir(plan, src, childRel, rustcRules, new Set(), shown);
   if (keep !== undefined) walkDir(plan, join(dir, keep), joinRel(rel, keep), sessionRules, new Set());
 }
 
