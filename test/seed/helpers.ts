@@ -1,7 +1,7 @@
 /** Real files, real rustc: helpers shared by the seeding tests. */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -92,4 +92,25 @@ export function coldBuild(root: string): { work: string; seed: string } {
   if (cold.status !== 0) throw new Error(`cold build failed: ${cold.stderr}`);
   writeFileSync(join(work, 'src/lib.rs'), `${readFileSync(join(work, 'src/lib.rs'), 'utf8')}pub fn edited() -> u32 { 7 }\n`);
   return { work, seed };
+}
+
+/** Bundles test/seed/fixtures/seed-cli.ts into `dir` and returns the script path. */
+export async function bundleSeedCli(dir: string): Promise<string> {
+  const { build } = await import('esbuild');
+  const outfile = join(dir, 'seed-cli.cjs');
+  await build({ entryPoints: [join(import.meta.dirname, 'fixtures/seed-cli.ts')], outfile, bundle: true, platform: 'node', format: 'cjs', logLevel: 'warning' });
+  return outfile;
+}
+
+/** `files` distinct files linked `copies` times each into `copies` directories: a large tree made cheaply. */
+export function linkedTree(root: string, files: number, copies: number): number {
+  const originals = join(root, 'originals');
+  mkdirSync(originals, { recursive: true });
+  for (let f = 0; f < files; f++) writeFileSync(join(originals, `f${f}`), `file ${f}\n`);
+  for (let c = 0; c < copies; c++) {
+    const dir = join(root, 'tree', `d${c}`);
+    mkdirSync(dir, { recursive: true });
+    for (let f = 0; f < files; f++) linkSync(join(originals, `f${f}`), join(dir, `f${f}`));
+  }
+  return files * copies;
 }
