@@ -1,0 +1,8 @@
+fn main() {
+    let text = "one\ntwo\nthree\n";
+    println!("{}", greet::greeting("seedwrap", greet::count_lines(text)));
+    match memchr::memchr(b't', text.as_bytes()) {
+        Some(i) => println!("first t at {i}"),
+        None => println!("no t"),
+    }
+}
