@@ -2,20 +2,32 @@ import { main } from './main.ts';
 
 const FORWARDED = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
+/** `--persistent_worker` in flag position (before `--`) selects worker mode. */
+function isWorker(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--persistent_worker');
+}
+
 /**
  * The outermost layer: picks the mode from argv and binds the real process.
- * One-shot mode forwards SIGTERM/SIGINT/SIGHUP to the child (Bazel cancels an
- * action by signalling the wrapper) and exits after it.
+ * Modes other than the plain wrapper are imported lazily, so a rustc action
+ * pays only for the wrapper's own code. One-shot mode forwards SIGTERM, SIGINT
+ * and SIGHUP to the child (Bazel cancels an action by signalling the wrapper)
+ * and exits after it. `seed` cannot clash with process_wrapper usage: a token
+ * in flag position that does not start with `--` is an error there.
  */
 export async function run(argv: string[]): Promise<number> {
+  if (isWorker(argv)) {
+    const { runWorker } = await import('./worker/index.ts');
+    const startupArgs = argv.filter((a) => a !== '--persistent_worker');
+    return runWorker(startupArgs, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env });
+  }
   const controller = new AbortController();
   for (const sig of FORWARDED) process.on(sig, () => controller.abort(sig));
-  return main(argv, {
-    cwd: process.cwd(),
-    env: process.env,
-    stdout: 'inherit',
-    stderr: process.stderr,
-    stdin: 'inherit',
-    signal: controller.signal,
-  });
+  const io = { cwd: process.cwd(), env: process.env, stdout: 'inherit', stderr: process.stderr, stdin: 'inherit', signal: controller.signal } as const;
+  if (argv[0] === 'seed') {
+    const { seedCommand } = await import('./seed/command.ts');
+    return seedCommand(argv.slice(1), io);
+  }
+  return main(argv, io);
 }
