@@ -1,0 +1,53 @@
+/** The three placement loops build identical trees, on ext4 (links) and across devices (copies). */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seed } from '../../src/seed/index.ts';
+import { removeTree, snapshot, tempDir } from './helpers.ts';
+
+let root: string;
+let src: string;
+const shm = tempDir('strategies', '/dev/shm');
+beforeAll(() => {
+  root = tempDir('strategies');
+  src = join(root, 'incr');
+  for (let c = 0; c < 3; c++) {
+    const session = join(src, `krate${c}-0abc`, 's-hocbbbbbbb-0bbbbbb-svh');
+    mkdirSync(session, { recursive: true });
+    writeFileSync(join(src, `krate${c}-0abc`, 's-hocbbbbbbb-0bbbbbb.lock'), '');
+    for (let f = 0; f < 70; f++) writeFileSync(join(session, f % 2 ? `cgu${f}.o` : `q${f}.bin`), `content ${c} ${f}`, { mode: 0o444 });
+  }
+});
+afterAll(() => {
+  removeTree(root);
+  removeTree(shm);
+});
+
+/** The shape of a tree without inode numbers (which differ by design between runs). */
+function shape(dir: string): Record<string, unknown> {
+  return Object.fromEntries([...snapshot(dir)].map(([k, { ino: _ino, ...rest }]) => [k, rest]));
+}
+
+describe.each([['ext4', () => root], ['/dev/shm', () => shm]])('on %s', (_name, base) => {
+  it('sync, async and threads agree on files, modes, contents and counts', async () => {
+    const results = [];
+    for (const strategy of ['sync', 'async', 'threads']) {
+      process.env.SEEDWRAP_SEED_STRATEGY = strategy;
+      const dest = join(base(), `dest-${strategy}`);
+      try {
+        const report = await seed(src, dest, { minBytes: 0, writableWorkProducts: true });
+        expect(report.strategy).toBe(strategy);
+        results.push({ counts: [report.files, report.linked, report.copied, report.bytes], shape: shape(dest) });
+        removeTree(dest); // link counts of the next run must not see this one
+      } finally {
+        delete process.env.SEEDWRAP_SEED_STRATEGY;
+      }
+    }
+    expect(results[1]).toEqual(results[0]);
+    expect(results[2]).toEqual(results[0]);
+    const [files, linked, copied] = results[0]!.counts;
+    expect(files).toBe(213);
+    expect(copied).toBe(base() === shm ? 210 : 105);
+    expect(linked).toBe(base() === shm ? 0 : 105);
+  });
+});
