@@ -5,4 +5,6 @@ fn main() {
         Some(i) => println!("first t at {i}"),
         None => println!("no t"),
     }
+    let words = regex::Regex::new(r"(?m)^t\w+$").unwrap();
+    println!("{} words start with t", words.find_iter(text).count());
 }

@@ -1,0 +1,170 @@
+// Drives a real Bazel 4.2.3 on a private copy of examples/bazel: one output
+// root and one server per workspace, builds timed from the client's view, and
+// what each build executed read back from its execution log.
+import { spawn } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+export const EXAMPLE = join(REPO, 'examples/bazel');
+export const RUSTC = '/root/.cargo/bin/rustc';
+const WRAPPER_IN_WORKSPACE = 'tools/seedwrap/seedwrap.cjs';
+
+/** One spawn from Bazel's execution log. */
+export interface Spawn {
+  mnemonic: string;
+  runner: string;
+  remoteCacheHit: boolean;
+  exitCode: number;
+  progressMessage: string;
+}
+
+export interface BuildResult {
+  code: number;
+  output: string;
+  ms: number;
+  spawns: Spawn[];
+  /** Wall time of each action, by progress message, from Bazel's --profile. */
+  actionMs: Map<string, number>;
+}
+
+/**
+ * Bazel 4.2.3 writes the JSON execution log as objects back to back (no
+ * array, no separator): split them at depth-0 closing braces, minding strings.
+ */
+export function parseExecutionLog(text: string): Spawn[] {
+  const spawns: Spawn[] = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{') {
+      if (depth++ === 0) start = i;
+    } else if (c === '}' && --depth === 0) {
+      const o = JSON.parse(text.slice(start, i + 1)) as Partial<Spawn>;
+      spawns.push({
+        mnemonic: o.mnemonic ?? '',
+        runner: o.runner ?? '',
+        remoteCacheHit: o.remoteCacheHit === true,
+        exitCode: o.exitCode ?? 0,
+        progressMessage: o.progressMessage ?? '',
+      });
+    }
+  }
+  return spawns;
+}
+
+interface TraceEvent {
+  ph?: string;
+  cat?: string;
+  name?: string;
+  dur?: number;
+}
+
+/** Action durations from a --profile JSON trace ("action processing" events, in µs). */
+export function parseProfile(text: string): Map<string, number> {
+  const parsed = JSON.parse(text) as { traceEvents?: TraceEvent[] } | TraceEvent[];
+  const events = Array.isArray(parsed) ? parsed : (parsed.traceEvents ?? []);
+  const ms = new Map<string, number>();
+  for (const e of events) {
+    if (e.ph === 'X' && e.cat === 'action processing' && e.name && e.dur !== undefined) {
+      ms.set(e.name, (ms.get(e.name) ?? 0) + e.dur / 1000);
+    }
+  }
+  return ms;
+}
+
+/** Copies the example with its crate-source symlinks resolved, and installs the wrapper. */
+export function copyWorkspace(wrapper: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'seedwrap-bazel-ws-'));
+  cpSync(EXAMPLE, dir, {
+    recursive: true,
+    dereference: true,
+    filter: (src) => !src.endsWith(WRAPPER_IN_WORKSPACE),
+  });
+  cpSync(wrapper, join(dir, WRAPPER_IN_WORKSPACE));
+  chmodSync(join(dir, WRAPPER_IN_WORKSPACE), 0o755);
+  return dir;
+}
+
+function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; output: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.on('data', (c: Buffer) => chunks.push(c));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code: code ?? 1, output: Buffer.concat(chunks).toString('utf8') }));
+  });
+}
+
+export class BazelWorkspace {
+  readonly dir: string;
+  readonly outputUserRoot: string;
+  private logCount = 0;
+
+  constructor(wrapper: string) {
+    this.dir = copyWorkspace(wrapper);
+    this.outputUserRoot = mkdtempSync(join(tmpdir(), 'seedwrap-bazel-root-'));
+  }
+
+  private startup(): string[] {
+    // --max_idle_secs: a crashed test must not leave a server behind for long.
+    return [`--output_user_root=${this.outputUserRoot}`, '--max_idle_secs=300'];
+  }
+
+  async build(flags: string[], target = '//app'): Promise<BuildResult> {
+    const n = ++this.logCount;
+    const log = join(this.outputUserRoot, `exec-${n}.json`);
+    const profile = join(this.outputUserRoot, `profile-${n}.json`);
+    const args = [
+      ...this.startup(),
+      'build',
+      target,
+      '--color=no',
+      '--curses=no',
+      `--execution_log_json_file=${log}`,
+      `--profile=${profile}`,
+      ...flags,
+    ];
+    const t0 = performance.now();
+    const { code, output } = await run('bazel', args, this.dir);
+    const ms = performance.now() - t0;
+    const spawns = existsSync(log) ? parseExecutionLog(readFileSync(log, 'utf8')) : [];
+    const actionMs = existsSync(profile) ? parseProfile(readFileSync(profile, 'utf8')) : new Map<string, number>();
+    return { code, output, ms, spawns, actionMs };
+  }
+
+  async bazel(command: string, ...args: string[]): Promise<{ code: number; output: string }> {
+    return run('bazel', [...this.startup(), command, ...args], this.dir);
+  }
+
+  /** Output path of a file under bazel-bin, read through the convenience symlink. */
+  bin(path: string): string {
+    return join(this.dir, 'bazel-bin', path);
+  }
+
+  async dispose(): Promise<void> {
+    await this.bazel('shutdown');
+    // Bazel leaves read-only directories behind; make them deletable first.
+    await run('chmod', ['-R', 'u+w', this.outputUserRoot], this.dir);
+    rmSync(this.outputUserRoot, { recursive: true, force: true });
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export const executed = (r: BuildResult, mnemonic: string): Spawn[] =>
+  r.spawns.filter((s) => s.mnemonic === mnemonic && !s.remoteCacheHit);
+
+export const cacheHits = (r: BuildResult, mnemonic: string): Spawn[] =>
+  r.spawns.filter((s) => s.mnemonic === mnemonic && s.remoteCacheHit);
+
+/** The crate a spawn compiled, from its progress message ("Compiling //x:y (Rustc)"). */
+export const crateOf = (s: Spawn): string => /(?:Compiling|Seeding \w+) (\S+)/.exec(s.progressMessage)?.[1] ?? s.progressMessage;
