@@ -11,8 +11,10 @@ import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FAKE_RUSTC, runBundle, script } from '../helpers/wrapper.ts';
+import { execa } from 'execa';
+import { FAKE_RUSTC, script } from '../helpers/wrapper.ts';
 import {
+  BUNDLE,
   canChattr,
   canMount,
   destState,
@@ -98,12 +100,13 @@ describe.skipIf(!canMount)('ENOSPC', () => {
     const src = makeSeed(join(root, 'seed'), 2, 20, 100_000);
     const small = tmpfs(join(root, 'small'), 'size=1m');
     const dest = join(small, 'dest');
-    const r = await runBundle(
-      ['--copy-seed', src, dest, '--seed-min-mb', '0', '--', NODE, FAKE_RUSTC, script(root, [{ touch: join(root, 'ran') }, { exit: 3 }])],
-      { cwd: root },
+    const r = await execa(
+      NODE,
+      [BUNDLE, '--copy-seed', src, dest, '--seed-min-mb', '0', '--', NODE, FAKE_RUSTC, script(root, [{ touch: join(root, 'ran') }, { exit: 3 }])],
+      { cwd: root, reject: false },
     );
     expect(r.exitCode).toBe(3);
-    expect(r.stderr.toString()).toMatch(/^seedwrap: starting cold: --copy-seed .*ENOSPC/);
+    expect(r.stderr).toMatch(/^seedwrap: starting cold: --copy-seed .*ENOSPC/);
     expect(lstatSync(join(root, 'ran')).isFile()).toBe(true);
     expect(staging(dest)).toEqual([]);
   });
