@@ -1,19 +1,17 @@
 /**
  * Worker threads, split by subdirectory. Chunks are claimed through a shared
- * counter (Atomics), so the main thread starts at once and the workers join
- * when they have booted (~30–50 ms each): no thread waits for a static share.
- * A failure anywhere raises a shared flag and every thread stops claiming.
+ * counter (Atomics), so the main thread starts at once and workers join when
+ * they have booted (30–100 ms each on a busy 2-vCPU machine). Tallies live in
+ * shared memory too, so once every file is placed the main thread terminates
+ * workers still booting instead of waiting for them. A failure anywhere raises
+ * a shared flag: every thread stops claiming, and the failing one reports why.
  */
 import { Worker } from 'node:worker_threads';
 import type { Tally } from './place.ts';
 import type { Plan } from './plan.ts';
 import type { Chunk } from './chunks.ts';
 import { newTally, placeHere } from './strategy-sync.ts';
-import { workerSource } from './worker-source.ts';
-
-const NEXT = 0; // index of the next unclaimed chunk
-const STOP = 1; // set to 1 when any thread failed
-const DONE = 2; // files placed so far, all threads
+import { SLOT, workerSource } from './worker-source.ts';
 
 export interface WorkerFailure {
   message: string;
@@ -21,56 +19,74 @@ export interface WorkerFailure {
   path?: string;
 }
 
-export async function runThreads(plan: Plan, root: string, chunks: Chunk[], workers: number, onProgress?: (done: number) => void): Promise<Tally> {
-  const shared = new Int32Array(new SharedArrayBuffer(12));
-  const data = { srcs: plan.srcs, rels: plan.rels, kinds: plan.kinds, chunks, root, shared };
-  const running = Array.from({ length: workers }, () => startWorker(data));
-  const mine = newTally();
-  let failure: unknown;
-  try {
-    claimLoop(plan, root, chunks, shared, mine, onProgress);
-  } catch (err) {
-    Atomics.store(shared, STOP, 1);
-    failure = err;
-  }
-  const ticker = onProgress === undefined ? undefined : setInterval(() => onProgress(Atomics.load(shared, DONE)), 100);
-  const results = await Promise.allSettled(running).finally(() => clearInterval(ticker));
-  if (failure !== undefined) throw failure;
-  for (const r of results) {
-    if (r.status === 'rejected') throw r.reason;
-    mine.linked += r.value.linked;
-    mine.copied += r.value.copied;
-    mine.bytes += r.value.bytes;
-  }
-  return mine;
+/** Int32 slots (control) and Float64 slots (per-thread linked, copied, bytes) over one SharedArrayBuffer. */
+function sharedState(threads: number): { control: Int32Array; tallies: Float64Array } {
+  const buffer = new SharedArrayBuffer(32 + threads * 24);
+  return { control: new Int32Array(buffer, 0, 8), tallies: new Float64Array(buffer, 32, threads * 3) };
 }
 
-function claimLoop(plan: Plan, root: string, chunks: Chunk[], shared: Int32Array, tally: Tally, onProgress?: (done: number) => void): void {
-  for (;;) {
-    if (Atomics.load(shared, STOP) === 1) return;
-    const c = Atomics.add(shared, NEXT, 1);
+export async function runThreads(plan: Plan, root: string, chunks: Chunk[], workers: number, onProgress?: (done: number) => void): Promise<Tally> {
+  const { control, tallies } = sharedState(workers);
+  const base = { srcs: plan.srcs, rels: plan.rels, kinds: plan.kinds, chunks, root, buffer: control.buffer };
+  const failures: Promise<never>[] = [];
+  const running = Array.from({ length: workers }, (_, w) => {
+    const worker = new Worker(workerSource(), { eval: true, workerData: { ...base, slot: w } });
+    failures.push(failureOf(worker));
+    return worker;
+  });
+  try {
+    const mine = newTally();
+    claimLoop(plan, root, chunks, control, mine, onProgress);
+    const total = plan.srcs.length;
+    const ticker = onProgress && setInterval(() => onProgress(Atomics.load(control, SLOT.done)), 100);
+    try {
+      await Promise.race([allPlaced(control, total), ...failures]);
+    } finally {
+      clearInterval(ticker);
+    }
+    for (let w = 0; w < workers; w++) {
+      mine.linked += tallies[w * 3]!;
+      mine.copied += tallies[w * 3 + 1]!;
+      mine.bytes += tallies[w * 3 + 2]!;
+    }
+    return mine;
+  } catch (err) {
+    Atomics.store(control, SLOT.stop, 1);
+    throw err;
+  } finally {
+    await Promise.all(running.map((w) => w.terminate()));
+  }
+}
+
+function claimLoop(plan: Plan, root: string, chunks: Chunk[], control: Int32Array, tally: Tally, onProgress?: (done: number) => void): void {
+  while (Atomics.load(control, SLOT.stop) === 0) {
+    const c = Atomics.add(control, SLOT.next, 1);
     if (c >= chunks.length) return;
     const [start, end] = chunks[c]!;
     for (let i = start; i < end; i++) placeHere(plan.srcs[i]!, `${root}/${plan.rels[i]!}`, plan.kinds[i]!, tally);
-    const done = Atomics.add(shared, DONE, end - start) + end - start;
+    const done = Atomics.add(control, SLOT.done, end - start) + end - start; // not inside `onProgress?.()`: its arguments are skipped when it is absent
     onProgress?.(done);
   }
 }
 
-function startWorker(workerData: object): Promise<Tally> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(workerSource(), { eval: true, workerData });
-    worker.once('message', (msg: { tally?: Tally; failure?: WorkerFailure }) => {
-      if (msg.tally !== undefined) resolve(msg.tally);
-      else reject(asError(msg.failure));
-    });
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`seed worker exited with code ${code} before reporting`)));
-  });
+/**
+ * Resolves when every file is placed; never rejects (failures race against it).
+ * Polls every millisecond: Atomics.waitAsync would be neater, but in Node its
+ * timeout does not keep the event loop alive, so a missed wake-up hangs.
+ */
+async function allPlaced(control: Int32Array, total: number): Promise<void> {
+  for (;;) {
+    const done = Atomics.load(control, SLOT.done);
+    if (done >= total) return;
+    if (Atomics.load(control, SLOT.stop) === 1) return new Promise(() => {}); // a failure message is on its way
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
 }
 
-/** Rebuilds a worker's system error so callers can describe it like one of ours. */
-function asError(f: WorkerFailure | undefined): Error {
-  const err = Object.assign(new Error(f?.message ?? 'seed worker failed'), f?.code === undefined ? {} : { code: f.code, path: f.path });
-  return err;
+/** Rejects with the worker's error (rebuilt as a system error so callers describe it like ours). */
+function failureOf(worker: Worker): Promise<never> {
+  return new Promise((_, reject) => {
+    worker.on('message', (f: WorkerFailure) => reject(Object.assign(new Error(f.message), f.code === undefined ? {} : { code: f.code, path: f.path })));
+    worker.on('error', reject);
+  });
 }

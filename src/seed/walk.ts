@@ -5,7 +5,6 @@
  * sockets and devices are skipped and reported: none belongs in a seed.
  */
 import { readdirSync, realpathSync, statSync, type Dirent, type BigIntStats, type Stats } from 'node:fs';
-import { join } from 'node:path';
 import { isSystemError } from '../errors.ts';
 import { addFile, joinRel, startGroup, type Plan } from './plan.ts';
 
@@ -54,7 +53,7 @@ export function walkDir(plan: Plan, srcDir: string, rel: string, rules: WalkRule
 
 /** Adds one directory entry; directories are collected into `subdirs` for the caller to walk. */
 export function addEntry(plan: Plan, srcDir: string, entry: Dirent, rel: string, rules: WalkRules, subdirs: Subdir[]): void {
-  const src = join(srcDir, entry.name);
+  const src = `${srcDir}/${entry.name}`; // not path.join: it normalises, and this runs once per file
   const childRel = joinRel(rel, entry.name);
   if (entry.isFile()) addFile(plan, src, childRel, rules.fileKind(entry.name));
   else if (entry.isDirectory()) subdirs.push([src, childRel, src]);

@@ -1,31 +1,39 @@
 import { createPlacer } from './place.ts';
 
+/** Int32 control slots shared by the main thread and workers. */
+export const SLOT = { next: 0, stop: 1, done: 2 } as const;
+
 let cached: string | undefined;
 
 /**
  * The source of a seed worker. The bundle is a single CommonJS file, so the
  * worker is created from text (`{ eval: true }`); the placer's own source text
  * is embedded so that workers and main thread run identical placement code.
+ * A worker claims chunks until none is left, adds its tally to its own slots
+ * after each chunk, and posts a message only to report a failure.
  */
 export function workerSource(): string {
   cached ??= `'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const place = (${createPlacer.toString()})(require('node:fs'));
-const { srcs, rels, kinds, chunks, root, shared } = workerData;
+const { srcs, rels, kinds, chunks, root, buffer, slot } = workerData;
+const control = new Int32Array(buffer, 0, 8);
+const tallies = new Float64Array(buffer, 32);
 const tally = { linked: 0, copied: 0, bytes: 0 };
 try {
-  for (;;) {
-    if (Atomics.load(shared, 1) === 1) break;
-    const c = Atomics.add(shared, 0, 1);
+  while (Atomics.load(control, ${SLOT.stop}) === 0) {
+    const c = Atomics.add(control, ${SLOT.next}, 1);
     if (c >= chunks.length) break;
     const [start, end] = chunks[c];
     for (let i = start; i < end; i++) place(srcs[i], root + '/' + rels[i], kinds[i], tally);
-    Atomics.add(shared, 2, end - start);
+    tallies[slot * 3] = tally.linked;
+    tallies[slot * 3 + 1] = tally.copied;
+    tallies[slot * 3 + 2] = tally.bytes;
+    Atomics.add(control, ${SLOT.done}, end - start);
   }
-  parentPort.postMessage({ tally });
 } catch (err) {
-  Atomics.store(shared, 1, 1);
-  parentPort.postMessage({ failure: { message: String(err && err.message), code: err && err.code, path: err && err.path } });
+  Atomics.store(control, ${SLOT.stop}, 1);
+  parentPort.postMessage({ message: String(err && err.message), code: err && err.code, path: err && err.path });
 }
 `;
   return cached;
