@@ -103,6 +103,7 @@ export function makeRustcSeed(root: string, objects: number, size: number): { ro
 /** Staging directories seedwrap left beside DEST. */
 export function staging(dest: string): string[] {
   const prefix = `.${basename(dest)}.seedwrap-staging-`;
+  if (!isDir(dirname(dest))) return [];
   return readdirSync(dirname(dest)).filter((n) => n.startsWith(prefix));
 }
 

@@ -1,0 +1,88 @@
+/**
+ * Signals against the built bundle with real processes: SIGTERM and SIGINT to
+ * a one-shot seedwrap reach a real, busy rustc; seedwrap exits after it with
+ * 128+n and no rustc is left. Also: a signal that arrives while seedwrap is
+ * still seeding. Worker mode's SIGTERM behaviour is a known bug, asserted in
+ * worker-signals.pending.test.ts.txt.
+ */
+import { spawn } from 'node:child_process';
+import { linkSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BUNDLE, destState, fingerprint, fresh, nuke, NODE, staging, withoutLinks } from './helpers.ts';
+import { childrenOf, comm, isGone, killQuietly, pidFrom, until, writeLongCrate } from './processes.ts';
+
+const RUSTC = [join(homedir(), '.cargo/bin/rustc'), '/usr/bin/rustc'].find((p) => statSync(p, { throwIfNoEntry: false }));
+
+const cleanup: Array<() => void> = [];
+afterEach(() => {
+  for (const f of cleanup.splice(0).reverse()) f();
+});
+function scratch(prefix: string): string {
+  const dir = fresh(prefix);
+  cleanup.push(() => nuke(dir));
+  return dir;
+}
+
+/**
+ * rustc dies of SIGTERM (128+15 from seedwrap), but since 1.78 it installs a
+ * Ctrl-C handler that stops compilation and exits 1: seedwrap then reports
+ * rustc's own exit code, as process_wrapper does.
+ */
+const CODES = [
+  ['SIGTERM', 143],
+  ['SIGINT', 1],
+] as const;
+
+describe.skipIf(RUSTC === undefined)('one-shot: a signal to seedwrap reaches a real rustc', () => {
+  it.each(CODES)('%s: rustc stops, seedwrap exits %i after it, no rustc left', async (sig, code) => {
+    const dir = scratch('sig-rustc');
+    const src = writeLongCrate(dir);
+    const wrapper = spawn(NODE, [BUNDLE, '--', RUSTC!, '--crate-type', 'lib', src, '--out-dir', join(dir, 'out')], { cwd: dir, stdio: 'ignore' });
+    const exited = new Promise<number | null>((r) => wrapper.on('exit', (c) => r(c)));
+    const rustc = await until('rustc to start', () => childrenOf(wrapper.pid!).find((p) => comm(p) === 'rustc'));
+    cleanup.push(() => killQuietly(rustc));
+    await new Promise((r) => setTimeout(r, 300)); // well inside const evaluation
+    expect(isGone(rustc)).toBe(false);
+    wrapper.kill(sig);
+    expect(await exited).toBe(code);
+    await until('rustc to be gone', () => isGone(rustc), 5_000);
+  });
+});
+
+describe('one-shot: a signal while seedwrap is still seeding', () => {
+  it('SIGTERM: seedwrap exits 143, the child never outlives it, DEST is absent or complete, the seed unchanged', async () => {
+    const root = scratch('sig-seed');
+    const originals = join(root, 'originals');
+    mkdirSync(originals);
+    for (let f = 0; f < 150; f++) writeFileSync(join(originals, `f${f}`), `file ${f}\n`);
+    const seed = join(root, 'seed');
+    for (let c = 0; c < 60; c++) {
+      mkdirSync(join(seed, `d${c}`), { recursive: true });
+      for (let f = 0; f < 150; f++) linkSync(join(originals, `f${f}`), join(seed, `d${c}`, `f${f}`));
+    }
+    const before = fingerprint(seed);
+    const dest = join(root, 'out', 'dest');
+    const pidFile = join(root, 'child.pid');
+    const wrapper = spawn(
+      NODE,
+      [BUNDLE, '--copy-seed', seed, dest, '--seed-min-mb', '0', '--', '/bin/sh', '-c', `echo $$ > ${pidFile}; exec sleep 60`],
+      { cwd: root, stdio: 'ignore', env: { ...process.env, SEEDWRAP_SEED_STRATEGY: 'sync' } },
+    );
+    const exited = new Promise<number | null>((r) => wrapper.on('exit', (c) => r(c)));
+    await until('staging to appear', () => staging(dest).length > 0 || wrapper.exitCode !== null, 20_000);
+    wrapper.kill('SIGTERM');
+    // seedwrap finishes the seed first (the seed is atomic), then forwards the
+    // signal to the child it starts; it must not leave that child running.
+    expect(await exited).toBe(143);
+    const childPid = await pidFrom(pidFile, 2_000).catch(() => undefined);
+    if (childPid !== undefined) {
+      cleanup.push(() => killQuietly(childPid));
+      await until('the child to be gone', () => isGone(childPid), 5_000);
+    }
+    expect(destState(dest, undefined)).toMatch(/absent|complete/);
+    expect(staging(dest)).toEqual([]);
+    expect(withoutLinks(fingerprint(seed))).toEqual(withoutLinks(before));
+  });
+});
