@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 import type { Writable } from 'node:stream';
 import { SeedwrapError } from '../errors.ts';
 import type { Io } from '../io.ts';
-import { seed, type SeedReport } from './index.ts';
+import { seedTree, type SeedReport } from './index.ts';
 import { parseMinMb } from './min-mb.ts';
 import { progressBar } from './progress.ts';
 
@@ -57,12 +57,12 @@ export async function seedCommand(argv: string[], io: Io): Promise<number> {
   const resolve = (p: string): string => (p.startsWith('/') ? p : `${io.cwd}/${p}`);
   let report: SeedReport;
   try {
-    report = await seed(resolve(args.src), resolve(args.dest), {
+    report = await seedTree(resolve(args.src), resolve(args.dest), {
       minBytes: args.minMb * 1048576,
       writableWorkProducts: true, // DEST is a tree rustc will write into
       dryRun: args.dryRun,
       onProgress: bar && ((done, total) => bar.update(done, total)),
-    });
+    }, true);
   } catch (err) {
     if (err instanceof SeedwrapError) return fail(io, err);
     throw err;

@@ -35,11 +35,22 @@ export interface SeedReport {
   linked: number;
   copied: number;
   skipped: Skipped[];
+  /**
+   * Apparent size counted for the threshold. Exact when below the threshold,
+   * on a dry run, or when exact counting was asked for (`seedwrap seed`);
+   * otherwise counting stopped once past minBytes, so it is a lower bound
+   * (0 with minBytes 0): a stat per file costs ~25% of a hard-link seed.
+   */
   bytes: number;
   ms: number;
 }
 
 export async function seed(src: string, dest: string, opts: SeedOptions): Promise<SeedReport> {
+  return seedTree(src, dest, opts, false);
+}
+
+/** `seed`, optionally counting every file's size for the report (the standalone command does). */
+export async function seedTree(src: string, dest: string, opts: SeedOptions, exactBytes: boolean): Promise<SeedReport> {
   const started = performance.now();
   const finish = (r: Omit<SeedReport, 'ms'>): SeedReport => ({ ...r, ms: Math.round((performance.now() - started) * 100) / 100 });
   const srcStat = guard(`cannot read the seed ${src}`, () => statSync(src, { throwIfNoEntry: false }));
@@ -58,11 +69,11 @@ export async function seed(src: string, dest: string, opts: SeedOptions): Promis
     return finish({ ...base, outcome, bytes });
   };
   if (plan.srcs.length === 0) return empty('empty-source', 0);
-  const counted = guard(`cannot read the seed ${src}`, () => sizeAtLeast(plan, opts.dryRun ? Infinity : opts.minBytes));
+  const counted = guard(`cannot read the seed ${src}`, () => sizeAtLeast(plan, opts.dryRun || exactBytes ? Infinity : opts.minBytes));
   if (counted < opts.minBytes) return empty('below-threshold', counted);
   if (opts.dryRun) return finish({ ...base, outcome: 'seeded', strategy: 'dry-run', bytes: counted });
   const { choice, tally } = await stageAndPublish(plan, dest, opts);
-  return finish({ ...base, outcome: 'seeded', strategy: choice.strategy, ...tally });
+  return finish({ ...base, outcome: 'seeded', strategy: choice.strategy, bytes: counted, ...tally });
 }
 
 async function stageAndPublish(plan: Plan, dest: string, opts: SeedOptions): Promise<{ choice: Choice; tally: Tally }> {

@@ -1,4 +1,4 @@
-import { link, stat } from 'node:fs/promises';
+import { link } from 'node:fs/promises';
 import { KIND_LINK, type Tally } from './place.ts';
 import type { Plan } from './plan.ts';
 import { newTally, placeHere } from './strategy-sync.ts';
@@ -29,9 +29,7 @@ async function placeOne(plan: Plan, root: string, i: number, tally: Tally): Prom
   if (plan.kinds[i] === KIND_LINK) {
     const linked = await link(src, dst).then(() => true, () => false);
     if (linked) {
-      const { size } = await stat(src); // awaited before the += so that no lane's update is lost
       tally.linked++;
-      tally.bytes += size;
       return;
     }
     // Not linkable here: the synchronous placer applies the named fallbacks

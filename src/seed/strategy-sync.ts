@@ -6,7 +6,7 @@ import type { Chunk } from './chunks.ts';
 export const placeHere = createPlacer(fs);
 
 export function newTally(): Tally {
-  return { linked: 0, copied: 0, bytes: 0 };
+  return { linked: 0, copied: 0 };
 }
 
 /** Places chunks in this thread, one syscall after another: the fastest form for small trees. */

@@ -19,10 +19,10 @@ export interface WorkerFailure {
   path?: string;
 }
 
-/** Int32 slots (control) and Float64 slots (per-thread linked, copied, bytes) over one SharedArrayBuffer. */
-function sharedState(threads: number): { control: Int32Array; tallies: Float64Array } {
-  const buffer = new SharedArrayBuffer(32 + threads * 24);
-  return { control: new Int32Array(buffer, 0, 8), tallies: new Float64Array(buffer, 32, threads * 3) };
+/** Int32 slots (control) and per-worker Int32 tallies (linked, copied) over one SharedArrayBuffer. */
+function sharedState(threads: number): { control: Int32Array; tallies: Int32Array } {
+  const buffer = new SharedArrayBuffer(32 + threads * 8);
+  return { control: new Int32Array(buffer, 0, 8), tallies: new Int32Array(buffer, 32, threads * 2) };
 }
 
 export async function runThreads(plan: Plan, root: string, chunks: Chunk[], workers: number, onProgress?: (done: number) => void): Promise<Tally> {
@@ -45,9 +45,8 @@ export async function runThreads(plan: Plan, root: string, chunks: Chunk[], work
       clearInterval(ticker);
     }
     for (let w = 0; w < workers; w++) {
-      mine.linked += tallies[w * 3]!;
-      mine.copied += tallies[w * 3 + 1]!;
-      mine.bytes += tallies[w * 3 + 2]!;
+      mine.linked += Atomics.load(tallies, w * 2);
+      mine.copied += Atomics.load(tallies, w * 2 + 1);
     }
     return mine;
   } catch (err) {

@@ -18,17 +18,16 @@ const { parentPort, workerData } = require('node:worker_threads');
 const place = (${createPlacer.toString()})(require('node:fs'));
 const { srcs, rels, kinds, chunks, root, buffer, slot } = workerData;
 const control = new Int32Array(buffer, 0, 8);
-const tallies = new Float64Array(buffer, 32);
-const tally = { linked: 0, copied: 0, bytes: 0 };
+const tallies = new Int32Array(buffer, 32);
+const tally = { linked: 0, copied: 0 };
 try {
   while (Atomics.load(control, ${SLOT.stop}) === 0) {
     const c = Atomics.add(control, ${SLOT.next}, 1);
     if (c >= chunks.length) break;
     const [start, end] = chunks[c];
     for (let i = start; i < end; i++) place(srcs[i], root + '/' + rels[i], kinds[i], tally);
-    tallies[slot * 3] = tally.linked;
-    tallies[slot * 3 + 1] = tally.copied;
-    tallies[slot * 3 + 2] = tally.bytes;
+    Atomics.store(tallies, slot * 2, tally.linked);
+    Atomics.store(tallies, slot * 2 + 1, tally.copied);
     Atomics.add(control, ${SLOT.done}, end - start);
   }
 } catch (err) {

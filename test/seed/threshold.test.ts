@@ -31,7 +31,7 @@ describe('threshold', () => {
 
   it('seeds a seed exactly at the threshold', async () => {
     const report = await seed(seedOf('equal', 1048576), join(root, 'd2'), { minBytes: 1048576, writableWorkProducts: true });
-    expect(report.outcome).toBe('seeded');
+    expect(report).toMatchObject({ outcome: 'seeded', bytes: 1048576 });
   });
 
   it('stops counting once past the threshold (a later file is never stat-ed)', () => {
