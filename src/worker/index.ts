@@ -24,8 +24,10 @@ export async function runWorker(startupArgs: string[], streams: WorkerStreams, r
   }
   const runRequest = run ?? (await import('../main.ts')).main;
   const hook = flags.incremental
-    ? (await import('./incremental/index.ts')).createIncrementalHook(flags.incremental, (line) =>
-        streams.stderr.write(`seedwrap worker: ${line}\n`),
+    ? (await import('./incremental/index.ts')).createIncrementalHook(
+        flags.incremental,
+        (line) => streams.stderr.write(`seedwrap worker: ${line}\n`),
+        streams.env,
       )
     : undefined;
   const code = await serve(streams, { startupArgs: flags.rest, run: runRequest, hook });

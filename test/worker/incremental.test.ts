@@ -1,0 +1,169 @@
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/main.ts';
+import { runWorker } from '../../src/worker/index.ts';
+import { inspectRustc } from '../../src/worker/incremental/rustc-args.ts';
+import { IncrementalStore } from '../../src/worker/incremental/store.ts';
+import { outputBaseOf } from '../../src/worker/flags.ts';
+import { WorkerClient } from './client.ts';
+
+const rustup = join(homedir(), '.cargo', 'bin', 'rustc');
+const haveRustc = existsSync(rustup);
+/** The toolchain's own rustc, not the rustup proxy (which costs a few ms per call). */
+const rustc = haveRustc ? join(execFileSync(rustup, ['--print', 'sysroot'], { encoding: 'utf8' }).trim(), 'bin', 'rustc') : '';
+
+const root = realpathSync(mkdtempSync(join(tmpdir(), 'seedwrap-incr-')));
+const ws = join(root, 'execroot', 'ws');
+const cache = join(root, 'cache');
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function startWorker(extra: string[] = []) {
+  const stdin = new PassThrough();
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let log = '';
+  stderr.on('data', (c: Buffer) => { log += c.toString(); });
+  const env = { ...process.env, RUSTC_BOOTSTRAP: '1' };
+  const exit = runWorker(['--worker-incremental-dir', cache, ...extra], { stdin, stdout, stderr, cwd: ws, env }, main);
+  return { client: new WorkerClient(stdin, stdout, 'proto'), exit, log: () => log };
+}
+
+function compile(crate: string, emit: string, extra: string[] = []): string[] {
+  return ['--', rustc, '--crate-name', crate, '--crate-type', 'rlib', '--edition', '2021', `--emit=${emit}`, '--out-dir', `out/${crate}`, `src/${crate}.rs`, ...extra];
+}
+
+const slots = () => readdirSync(join(cache, 'v1')).flatMap((k) => readdirSync(join(cache, 'v1', k)).filter((n) => /^slot-\d+$/.test(n)).map((n) => `${k}/${n}`));
+
+beforeAll(() => {
+  mkdirSync(join(ws, 'src'), { recursive: true });
+  for (const crate of ['demo', 'other']) mkdirSync(join(ws, 'out', crate), { recursive: true });
+  const fns = Array.from({ length: 60 }, (_, i) => `pub fn f${i}(x: u64) -> u64 { x.wrapping_mul(${i + 3}).rotate_left(${i % 13}) }`).join('\n');
+  writeFileSync(join(ws, 'src', 'demo.rs'), `${fns}\n`);
+  writeFileSync(join(ws, 'src', 'other.rs'), 'pub fn g() -> u32 { 7 }\n');
+});
+
+describe.skipIf(!haveRustc)('worker-local incremental cache with real rustc', () => {
+  it('reuses the session after an edit, across a worker restart, and keeps metadata-only apart', async () => {
+    let w = startWorker();
+    // The control: with nothing cached yet, the assertion fails the compile.
+    const control = await w.client.request({ requestId: 99, arguments: compile('demo', 'dep-info,link', ['-Zassert-incr-state=loaded']) });
+    expect(control.exitCode).not.toBe(0);
+    expect(control.output).toMatch(/incremental cache directory should be successfully loaded/);
+    const first = await w.client.request({ requestId: 1, arguments: compile('demo', 'dep-info,link') });
+    expect(first.output).toBe('');
+    expect(first.exitCode).toBe(0);
+    expect(slots()).toHaveLength(1);
+
+    appendFileSync(join(ws, 'src', 'demo.rs'), 'pub fn added() -> u8 { 1 }\n');
+    // -Zassert-incr-state=loaded fails the compile unless rustc loaded the previous session.
+    const second = await w.client.request({ requestId: 2, arguments: compile('demo', 'dep-info,link', ['-Zassert-incr-state=loaded']) });
+    expect(second.output).toBe('');
+    expect(second.exitCode).toBe(0);
+
+    // Metadata-only gets a directory of its own: a first metadata compile has nothing to load.
+    const meta = await w.client.request({ requestId: 3, arguments: compile('demo', 'dep-info,metadata', ['-Zassert-incr-state=not-loaded']) });
+    expect(meta.exitCode, meta.output).toBe(0);
+    expect(slots()).toHaveLength(2);
+    w.client.end();
+    expect(await w.exit).toBe(0);
+
+    // A new worker process (same cwd, same cache root) still finds the session.
+    appendFileSync(join(ws, 'src', 'demo.rs'), '// another edit\npub fn added2() -> u8 { 2 }\n');
+    w = startWorker();
+    const third = await w.client.request({ requestId: 4, arguments: compile('demo', 'dep-info,link', ['-Zassert-incr-state=loaded']) });
+    expect(third.exitCode, third.output).toBe(0);
+    w.client.end();
+    expect(await w.exit).toBe(0);
+  });
+
+  it('gives two concurrent compiles of one crate different directories', async () => {
+    const w = startWorker(['--rustc-quit-on-rmeta', 'false']);
+    const before = new Set(slots());
+    const a = w.client.request({ requestId: 10, arguments: compile('other', 'link') });
+    const b = w.client.request({ requestId: 11, arguments: compile('other', 'link') });
+    const [ra, rb] = await Promise.all([a, b]);
+    expect(ra.exitCode, ra.output).toBe(0);
+    expect(rb.exitCode, rb.output).toBe(0);
+    const added = slots().filter((s) => !before.has(s));
+    expect(added).toHaveLength(2);
+    expect(new Set(added.map((s) => s.split('/')[0])).size).toBe(1); // one key, two slots
+    w.client.end();
+    expect(await w.exit).toBe(0);
+  });
+
+  it('leaves a request with its own -Cincremental alone', async () => {
+    const w = startWorker();
+    const before = slots().length;
+    const own = join(root, 'own-incr');
+    const res = await w.client.request({ requestId: 20, arguments: compile('other', 'link', [`-Cincremental=${own}`]) });
+    expect(res.exitCode, res.output).toBe(0);
+    expect(existsSync(own)).toBe(true);
+    expect(slots().length).toBe(before);
+    w.client.end();
+    await w.exit;
+  });
+});
+
+describe('cache keys and eviction', () => {
+  it('keys by crate identity, not the whole argument list', () => {
+    const base = ['--', '/x/rustc', '--crate-name', 'c', '--crate-type=rlib', '--emit=link,dep-info', '--out-dir', 'o', 'lib.rs'];
+    const a = inspectRustc(base, '/')!;
+    const b = inspectRustc([...base, '-Copt-level=1', '--cfg', 'feature="x"', 'extra.rs'], '/')!;
+    expect(b).toEqual(a);
+    expect(a).toMatchObject({ crateName: 'c', emit: 'dep-info,link', metadataOnly: false, crateTypes: 'rlib' });
+    expect(inspectRustc(['--rustc-quit-on-rmeta', 'true', ...base], '/')!.metadataOnly).toBe(true);
+    expect(inspectRustc([...base, '-C', 'incremental=/i'], '/')).toBeUndefined();
+    expect(inspectRustc(['--', '/bin/true', '--crate-name', 'c'], '/')).toBeUndefined();
+  });
+
+  it('reads rustc arguments from a param file', () => {
+    const dir = mkdtempSync(join(root, 'params-'));
+    writeFileSync(join(dir, 'r.params'), '--crate-name\nfrom_params\n--emit=metadata\n');
+    expect(inspectRustc(['--', 'rustc', '@r.params'], dir)).toMatchObject({ crateName: 'from_params', metadataOnly: true });
+  });
+
+  it('evicts least recently used slots beyond the cap, never one in use', () => {
+    const store = new IncrementalStore(join(root, 'evict'));
+    const key = (hash: string) => ({ hash, fields: { hash } });
+    const fill = (hash: string, bytes: number) => {
+      const lease = store.lease(key(hash))!;
+      writeFileSync(join(lease.dir, 'f'), Buffer.alloc(bytes));
+      lease.release();
+      return lease.dir;
+    };
+    const old = fill('old', 4000);
+    const busyLease = store.lease(key('busy'))!;
+    writeFileSync(join(busyLease.dir, 'f'), Buffer.alloc(4000));
+    busyLease.release();
+    const busyAgain = store.lease(key('busy'))!; // in use during eviction
+    expect(busyAgain.dir).toBe(busyLease.dir);
+    const recent = fill('recent', 4000);
+    expect(store.totalBytes()).toBe(12000);
+    expect(store.evict(5000)).toBe(1); // 'old' goes; 'busy' is leased; 'recent' is newest
+    expect(existsSync(old)).toBe(false);
+    expect(existsSync(busyAgain.dir)).toBe(true);
+    expect(existsSync(recent)).toBe(true);
+    busyAgain.release(); // now the most recently used
+    expect(store.evict(5000)).toBe(1);
+    expect(existsSync(recent)).toBe(false);
+    expect(existsSync(busyAgain.dir)).toBe(true);
+    expect(JSON.parse(readFileSync(join(root, 'evict', 'v1', 'busy', 'key.json'), 'utf8'))).toEqual({ hash: 'busy' });
+  });
+
+  it('takes over a lock left by a dead worker', () => {
+    const store = new IncrementalStore(join(root, 'stale'));
+    const lease = store.lease({ hash: 'k', fields: {} })!;
+    // Pretend a killed process held it: pid 2^22 + 1 is above Linux's pid_max default.
+    writeFileSync(`${lease.dir}.lock`, `${2 ** 22 + 1} 1`);
+    expect(store.lease({ hash: 'k', fields: {} })!.dir).toBe(lease.dir);
+  });
+
+  it('finds the output base from a worker cwd', () => {
+    expect(outputBaseOf('/ob/execroot/ws')).toBe('/ob');
+    expect(outputBaseOf('/ob/bazel-workers/worker-3-Rustc/ws')).toBe('/ob');
+  });
+});
