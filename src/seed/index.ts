@@ -16,7 +16,7 @@ import type { Plan, Skipped } from './plan.ts';
 import { chooseStrategy, type Choice } from './strategy.ts';
 import { runAsync } from './strategy-async.ts';
 import { runSync } from './strategy-sync.ts';
-import { runThreads } from './strategy-threads.ts';
+import { startThreads } from './strategy-threads.ts';
 import { sizeAtLeast } from './threshold.ts';
 
 export interface SeedOptions {
@@ -83,7 +83,6 @@ async function stageAndPublish(plan: Plan, dest: string, opts: SeedOptions): Pro
     for (const gone of cleanLeftovers(dest)) opts.debug?.(`removed leftover staging ${gone}`);
     const choice = chooseStrategy(plan, staging, process.env);
     opts.debug?.(`strategy ${choice.strategy} (${choice.why})`);
-    makeDirs(plan, staging);
     const tally = await place(plan, staging, choice, opts.onProgress);
     applyDirModes(plan, staging);
     publish(staging, dest, plan.dirs[0]?.mode ?? 0o755);
@@ -95,12 +94,22 @@ async function stageAndPublish(plan: Plan, dest: string, opts: SeedOptions): Pro
   }
 }
 
-function place(plan: Plan, root: string, choice: Choice, onProgress?: (done: number, total: number) => void): Promise<Tally> | Tally {
+/** Creates the directories, then places the files by the chosen strategy. */
+async function place(plan: Plan, root: string, choice: Choice, onProgress?: (done: number, total: number) => void): Promise<Tally> {
   const total = plan.srcs.length;
   let done = 0;
-  if (choice.strategy === 'async') return runAsync(plan, root, 16, onProgress && (() => onProgress(++done, total)));
   const chunks = chunksByDirectory(plan);
-  if (choice.strategy === 'threads') return runThreads(plan, root, chunks, choice.workers, onProgress && ((n) => onProgress(n, total)));
+  if (choice.strategy === 'threads') {
+    const threads = startThreads(plan, root, chunks, choice.workers); // they boot during the mkdir pass
+    try {
+      makeDirs(plan, root);
+      return await threads.run(onProgress && ((n) => onProgress(n, total)));
+    } finally {
+      await threads.close();
+    }
+  }
+  makeDirs(plan, root);
+  if (choice.strategy === 'async') return runAsync(plan, root, 16, onProgress && (() => onProgress(++done, total)));
   return runSync(plan, root, chunks, onProgress && ((n) => onProgress((done += n), total)));
 }
 

@@ -6,7 +6,7 @@
  * DEST) `*.o` work products on inodes of their own. Everything else in the
  * tree is mirrored 1:1.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { opendirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { KIND_LINK, KIND_LOCK, KIND_OWN } from './place.ts';
 import { addFile, emptyPlan, joinRel, startGroup, type Plan } from './plan.ts';
@@ -28,9 +28,28 @@ function isDir(path: string): boolean {
   return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }
 
-/** A crate directory holds at least one rustc session, finished or not, or a session's lock. */
-function isCrateDir(path: string): boolean {
-  return isDir(path) && readdirSync(path).some((n) => SESSION.test(n) || WORKING.test(n) || LOCK.test(n));
+/** `<crate-name>-<stable-crate-id in base 36>`. */
+const CRATE_DIR = /^[A-Za-z0-9_]+-[0-9a-z]+$/;
+
+/**
+ * A crate directory holds rustc sessions (finished or not) and their locks.
+ * Only names shaped like one are opened, and only the first entry is read:
+ * rustc puts nothing else there, and a full readdir of every top-level
+ * directory of a large mirrored tree would cost as much as the walk.
+ */
+function isCrateDir(dir: string, name: string): boolean {
+  if (!CRATE_DIR.test(name) || !isDir(`${dir}/${name}`)) return false;
+  const first = firstEntry(`${dir}/${name}`);
+  return first !== undefined && (SESSION.test(first) || WORKING.test(first) || LOCK.test(first));
+}
+
+function firstEntry(path: string): string | undefined {
+  const dir = opendirSync(path);
+  try {
+    return dir.readSync()?.name;
+  } finally {
+    dir.closeSync();
+  }
 }
 
 /** rustc's timestamps are base-36 microseconds: a longer string is later, equal lengths compare as text. */
@@ -55,7 +74,7 @@ function newestSession(names: string[], dir: string): string | undefined {
 
 export function planSeed(src: string, writableWorkProducts: boolean): { layout: Layout; plan: Plan } {
   const plan = emptyPlan();
-  const crateDirs = readdirSync(src).filter((name) => isCrateDir(join(src, name)));
+  const crateDirs = readdirSync(src).filter((name) => isCrateDir(src, name));
   if (crateDirs.length === 0) {
     walkDir(plan, src, '', mirrorRules, new Set());
     return { layout: 'mirror', plan };

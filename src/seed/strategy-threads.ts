@@ -25,7 +25,18 @@ function sharedState(threads: number): { control: Int32Array; tallies: Int32Arra
   return { control: new Int32Array(buffer, 0, 8), tallies: new Int32Array(buffer, 32, threads * 2) };
 }
 
-export async function runThreads(plan: Plan, root: string, chunks: Chunk[], workers: number, onProgress?: (done: number) => void): Promise<Tally> {
+export interface Threads {
+  /** Places every file (the directories must exist), main thread included; resolves with the total tally. */
+  run(onProgress?: (done: number) => void): Promise<Tally>;
+  /** Stops and terminates the workers; always called, after `run` or instead of it. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the workers before the directories exist, so their boot overlaps the
+ * main thread's mkdir pass; they wait for `ready`, set by `run`.
+ */
+export function startThreads(plan: Plan, root: string, chunks: Chunk[], workers: number): Threads {
   const { control, tallies } = sharedState(workers);
   const base = { srcs: plan.srcs, rels: plan.rels, kinds: plan.kinds, chunks, root, buffer: control.buffer };
   const failures: Promise<never>[] = [];
@@ -34,27 +45,37 @@ export async function runThreads(plan: Plan, root: string, chunks: Chunk[], work
     failures.push(failureOf(worker));
     return worker;
   });
-  try {
-    const mine = newTally();
-    claimLoop(plan, root, chunks, control, mine, onProgress);
-    const total = plan.srcs.length;
-    const ticker = onProgress && setInterval(() => onProgress(Atomics.load(control, SLOT.done)), 100);
-    try {
-      await Promise.race([allPlaced(control, total), ...failures]);
-    } finally {
-      clearInterval(ticker);
-    }
-    for (let w = 0; w < workers; w++) {
-      mine.linked += Atomics.load(tallies, w * 2);
-      mine.copied += Atomics.load(tallies, w * 2 + 1);
-    }
-    return mine;
-  } catch (err) {
-    Atomics.store(control, SLOT.stop, 1);
-    throw err;
-  } finally {
-    await Promise.all(running.map((w) => w.terminate()));
-  }
+  failures.forEach((f) => f.catch(() => {})); // observed in run(); a failure after close() is moot
+  return {
+    async run(onProgress) {
+      Atomics.store(control, SLOT.ready, 1);
+      Atomics.notify(control, SLOT.ready);
+      const mine = newTally();
+      try {
+        claimLoop(plan, root, chunks, control, mine, onProgress);
+      } catch (err) {
+        Atomics.store(control, SLOT.stop, 1);
+        throw err;
+      }
+      const ticker = onProgress && setInterval(() => onProgress(Atomics.load(control, SLOT.done)), 100);
+      try {
+        await Promise.race([allPlaced(control, plan.srcs.length), ...failures]);
+      } finally {
+        clearInterval(ticker);
+      }
+      for (let w = 0; w < workers; w++) {
+        mine.linked += Atomics.load(tallies, w * 2);
+        mine.copied += Atomics.load(tallies, w * 2 + 1);
+      }
+      return mine;
+    },
+    async close() {
+      Atomics.store(control, SLOT.stop, 1);
+      Atomics.store(control, SLOT.ready, 1);
+      Atomics.notify(control, SLOT.ready);
+      await Promise.all(running.map((w) => w.terminate()));
+    },
+  };
 }
 
 function claimLoop(plan: Plan, root: string, chunks: Chunk[], control: Int32Array, tally: Tally, onProgress?: (done: number) => void): void {

@@ -1,22 +1,24 @@
 /**
  * Which placement loop to run, chosen per tree from measurements on a 2-vCPU
- * ext4 machine (docs/seeding.md). A worker thread costs ~30–50 ms to boot, so
- * small trees are linked by a synchronous loop; a large tree, or one that must
- * be copied (DEST on another filesystem, or `*.o` that need inodes of their
- * own), is shared with workers. Bounded async never won a measurement and is
- * only chosen on request. SEEDWRAP_SEED_STRATEGY=sync|async|threads forces one.
+ * ext4 machine (docs/seeding.md). A worker costs 30–200 ms to boot (more when
+ * the machine is busy) and link(2) is ~10 µs, so the synchronous loop wins
+ * below tens of thousands of links; copies cost more per file, so fewer make
+ * a worker worthwhile. Workers only help when a core is idle: with the load
+ * average at or above the core count (a busy Bazel build), the synchronous
+ * loop is chosen whatever the size. Bounded async never won a measurement and
+ * is only used on request. SEEDWRAP_SEED_STRATEGY=sync|async|threads forces one.
  */
 import { statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { KIND_LINK, KIND_OWN } from './place.ts';
 import type { Plan } from './plan.ts';
 
 export type Strategy = 'sync' | 'async' | 'threads';
 
 /** Links below this count finish before a worker could help. */
-export const LINKS_FOR_THREADS = 3000;
-/** Copies are ~20–50× dearer than links; below this count a worker cannot pay for its start. */
-export const COPIES_FOR_THREADS = 48;
+export const LINKS_FOR_THREADS = 50_000;
+/** Copies are dearer than links; below this count a worker cannot pay for its start. */
+export const COPIES_FOR_THREADS = 5_000;
 
 export interface Choice {
   strategy: Strategy;
@@ -31,11 +33,17 @@ function crossesDevices(plan: Plan, staging: string): boolean {
   return statSync(plan.srcs[first]!).dev !== statSync(staging).dev;
 }
 
+/** Cores nobody is using (1-minute load average), less the one this thread runs on; at most 3 (more never helped). */
+function idleWorkers(): number {
+  return Math.max(0, Math.min(3, Math.floor(availableParallelism() - loadavg()[0]!) - 1));
+}
+
 export function chooseStrategy(plan: Plan, staging: string, env: Record<string, string | undefined>): Choice {
-  const workers = Math.min(Math.max(availableParallelism() - 1, 0), 3);
+  const workers = idleWorkers();
   const forced = env.SEEDWRAP_SEED_STRATEGY;
   if (forced === 'sync' || forced === 'async') return { strategy: forced, workers: 0, why: 'SEEDWRAP_SEED_STRATEGY' };
   if (forced === 'threads') return { strategy: 'threads', workers: Math.max(workers, 1), why: 'SEEDWRAP_SEED_STRATEGY' };
+  if (plan.srcs.length < Math.min(LINKS_FOR_THREADS, COPIES_FOR_THREADS)) return { strategy: 'sync', workers: 0, why: `${plan.srcs.length} files` };
   let links = 0;
   let copies = 0;
   for (const kind of plan.kinds) {
@@ -44,7 +52,7 @@ export function chooseStrategy(plan: Plan, staging: string, env: Record<string, 
   }
   const crossing = crossesDevices(plan, staging);
   if (crossing) [copies, links] = [copies + links, 0];
-  const why = `${links} links, ${copies} copies${crossing ? ' (DEST on another filesystem)' : ''}`;
+  const why = `${links} links, ${copies} copies${crossing ? ' (DEST on another filesystem)' : ''}, ${workers} idle cores`;
   const worth = links >= LINKS_FOR_THREADS || copies >= COPIES_FOR_THREADS;
   return worth && workers > 0 ? { strategy: 'threads', workers, why } : { strategy: 'sync', workers: 0, why };
 }

@@ -1,7 +1,7 @@
 import { createPlacer } from './place.ts';
 
 /** Int32 control slots shared by the main thread and workers. */
-export const SLOT = { next: 0, stop: 1, done: 2 } as const;
+export const SLOT = { next: 0, stop: 1, done: 2, ready: 3 } as const;
 
 let cached: string | undefined;
 
@@ -9,7 +9,8 @@ let cached: string | undefined;
  * The source of a seed worker. The bundle is a single CommonJS file, so the
  * worker is created from text (`{ eval: true }`); the placer's own source text
  * is embedded so that workers and main thread run identical placement code.
- * A worker claims chunks until none is left, adds its tally to its own slots
+ * A worker boots while the main thread creates the directories, blocks until
+ * `ready`, claims chunks until none is left, keeps its tally in its own slots
  * after each chunk, and posts a message only to report a failure.
  */
 export function workerSource(): string {
@@ -21,6 +22,7 @@ const control = new Int32Array(buffer, 0, 8);
 const tallies = new Int32Array(buffer, 32);
 const tally = { linked: 0, copied: 0 };
 try {
+  while (Atomics.load(control, ${SLOT.ready}) === 0) Atomics.wait(control, ${SLOT.ready}, 0, 50);
   while (Atomics.load(control, ${SLOT.stop}) === 0) {
     const c = Atomics.add(control, ${SLOT.next}, 1);
     if (c >= chunks.length) break;
