@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+// `npm run demo`: seedwrap's main job on a real crate, end to end.
+//
+// 1. a cold build of serde_json (Debian's librust-serde-json-dev sources)
+//    through dist/seedwrap.cjs, with -Cincremental;
+// 2. a one-line edit on a temp copy of the sources;
+// 3. the RustcIncrSeed-style pair rules_rust PR #3925 runs:
+//      seedwrap --seed-prev-dir PREV SEED --seed-min-mb 0 --exit-early true
+//      seedwrap --copy-seed SEED INCR --seed-min-mb 0 --write-unused-inputs LIST SEEDPATH -- rustc ... -Cincremental=INCR
+//    with the seed made read-only in between, as Bazel leaves a tree artifact;
+// 4. prints cold and seeded times, whether rustc loaded the seeded session
+//    (-Zassert-incr-state=loaded, under RUSTC_BOOTSTRAP=1 for this check only),
+//    and how many files were linked and copied.
+// Everything happens in a temp directory, removed at the end (--keep keeps it).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const SEEDWRAP = join(repo, 'dist/seedwrap.cjs');
+const REGISTRY = '/usr/share/cargo/registry';
+const APT = 'apt-get install -y librust-serde-json-dev';
+
+function fail(message) {
+  console.error(`demo: ${message}`);
+  process.exit(1);
+}
+
+function findRustc() {
+  for (const candidate of [process.env.RUSTC, join(homedir(), '.cargo/bin/rustc'), 'rustc']) {
+    if (candidate && spawnSync(candidate, ['-V']).status === 0) return candidate;
+  }
+  fail('no rustc found (install rustup: https://rustup.rs, or set RUSTC)');
+}
+
+/** The newest Debian copy of a crate, e.g. /usr/share/cargo/registry/serde-1.0.152. */
+function crateDir(name) {
+  const found = existsSync(REGISTRY) ? readdirSync(REGISTRY).filter((d) => d.startsWith(`${name}-`) && /^\d/.test(d.slice(name.length + 1))) : [];
+  if (found.length === 0) fail(`${name} sources are missing from ${REGISTRY}; install them with:\n  ${APT}`);
+  return join(REGISTRY, found.sort().at(-1));
+}
+
+const RUSTC = findRustc();
+if (!existsSync(SEEDWRAP)) fail(`${SEEDWRAP} is missing: run \`npm run build\` (npm run demo does)`);
+const sources = { serde_json: crateDir('serde_json'), serde: crateDir('serde'), itoa: crateDir('itoa'), ryu: crateDir('ryu') };
+const work = mkdtempSync(join(tmpdir(), 'seedwrap-demo-'));
+const bin = 'bazel-out/k8-fastbuild/bin/serde_json'; // paths as Bazel would give them, relative to the exec root
+const env = { ...process.env, RUSTC_BOOTSTRAP: '1' }; // for -Zassert-incr-state only
+
+function rustcDep(name, edition, features, extra = []) {
+  const cfgs = features.flatMap((f) => ['--cfg', `feature="${f}"`]);
+  execFileSync(RUSTC, ['--crate-name', name, '--edition', edition, '--crate-type', 'rlib', join(sources[name], 'src/lib.rs'),
+    '--out-dir', 'deps', '-L', 'deps', '--cap-lints', 'allow', ...cfgs, ...extra], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/** rustc's argv for serde_json, from a fixed exec root and out dir: reuse needs both stable. */
+function serdeJsonArgs(incr, extra = []) {
+  return ['--crate-name', 'serde_json', '--edition', '2018', '--crate-type', 'rlib', 'src/serde_json/src/lib.rs',
+    '--cfg', 'feature="std"', '--cfg', 'limb_width_64', '--out-dir', `${bin}/out`, '-L', 'deps',
+    '--extern', 'serde=deps/libserde.rlib', '--extern', 'itoa=deps/libitoa.rlib', '--extern', 'ryu=deps/libryu.rlib',
+    '--cap-lints', 'allow', `-Cincremental=${incr}`, ...extra];
+}
+
+function seedwrap(args) {
+  const started = performance.now();
+  const r = spawnSync(process.execPath, [SEEDWRAP, ...args], { cwd: work, env: { ...env, RULES_RUST_PROCESS_WRAPPER_DEBUG: '1' }, encoding: 'utf8' });
+  return { status: r.status, stderr: r.stderr, seconds: (performance.now() - started) / 1000 };
+}
+
+/** "--copy-seed SRC DEST: seeded, 110 linked, 64 copied, ..." from seedwrap's debug output. */
+function seedCounts(stderr, flag) {
+  const m = new RegExp(`${flag} \\S+ \\S+: (\\S+), (\\d+) linked, (\\d+) copied`).exec(stderr);
+  return m ? { outcome: m[1], linked: Number(m[2]), copied: Number(m[3]) } : undefined;
+}
+
+try {
+  console.log(`seedwrap demo: ${sources.serde_json.split('/').pop()} with ${execFileSync(RUSTC, ['-V'], { encoding: 'utf8' }).trim()}, in ${work}`);
+  cpSync(sources.serde_json, join(work, 'src/serde_json'), { recursive: true });
+  rustcDep('itoa', '2018', []);
+  rustcDep('ryu', '2015', []);
+  rustcDep('serde', '2015', ['std']);
+
+  // 1. cold build, through seedwrap
+  const incr = `${bin}/lib-incr`;
+  const cold = seedwrap(['--', RUSTC, ...serdeJsonArgs(incr)]);
+  if (cold.status !== 0) fail(`cold build failed:\n${cold.stderr}`);
+  console.log(`  cold build through seedwrap          ${cold.seconds.toFixed(2)} s`);
+
+  // Between builds Bazel deletes the action's outputs; the previous tree survives as PREV.
+  const prev = 'prev/serde_json-incr';
+  cpSync(join(work, incr), join(work, prev), { recursive: true });
+  rmSync(join(work, incr), { recursive: true });
+
+  // 2. a one-line edit
+  appendFileSync(join(work, 'src/serde_json/src/lib.rs'), 'pub fn seedwrap_demo_edit() -> usize { 42 }\n');
+  console.log('  one-line edit                        src/serde_json/src/lib.rs: appended a function');
+
+  // 3a. RustcIncrSeed: previous tree → seed tree artifact, no child
+  const seedPath = `${bin}/lib-incr-seed`;
+  const a = seedwrap(['--seed-prev-dir', prev, seedPath, '--seed-min-mb', '0', '--exit-early', 'true']);
+  if (a.status !== 0) fail(`--seed-prev-dir step failed:\n${a.stderr}`);
+  const aCounts = seedCounts(a.stderr, '--seed-prev-dir');
+  execFileSync('chmod', ['-R', 'a-w', join(work, seedPath)]); // Bazel makes tree artifacts read-only
+
+  // 3b. Rustc: seed tree → fresh writable incremental dir, then rustc, which must load it
+  const list = `${bin}/unused-inputs.txt`;
+  // --seed-min-mb 0: serde_json's session (~16 MiB) is below the default 20 MiB threshold
+  const b = seedwrap(['--copy-seed', seedPath, incr, '--seed-min-mb', '0', '--write-unused-inputs', list, seedPath, '--', RUSTC, ...serdeJsonArgs(incr, ['-Zassert-incr-state=loaded'])]);
+  const bCounts = seedCounts(b.stderr, '--copy-seed');
+  const loaded = b.status === 0;
+  const seeded = a.seconds + b.seconds;
+  console.log(`  seed step (--seed-prev-dir, --exit-early)  ${a.seconds.toFixed(2)} s   ${aCounts ? `${aCounts.linked} linked, ${aCounts.copied} copied` : 'no report'}`);
+  console.log(`  seeded rebuild (--copy-seed … -- rustc)    ${b.seconds.toFixed(2)} s   ${bCounts ? `${bCounts.linked} linked, ${bCounts.copied} copied (*.o get inodes of their own)` : 'no report'}`);
+  console.log(`  rustc loaded the seeded session      ${loaded ? 'yes (-Zassert-incr-state=loaded passed)' : 'NO'}`);
+  if (!loaded) fail(`rustc did not reuse the seed:\n${b.stderr}`);
+  const unused = readFileSync(join(work, list), 'utf8');
+  console.log(`  --write-unused-inputs wrote          ${JSON.stringify(unused)}`);
+  console.log(`  cold ${cold.seconds.toFixed(2)} s → seeded ${seeded.toFixed(2)} s (both steps, incl. Node start-up): ${(cold.seconds / seeded).toFixed(1)}× faster`);
+} finally {
+  if (process.argv.includes('--keep')) console.log(`  kept ${work}`);
+  else {
+    spawnSync('chmod', ['-R', 'u+w', work]);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
