@@ -180,9 +180,10 @@ export function fresh(prefix: string, base = tmpdir()): string {
 
 /** Removes a tree however it was left (immutable bits, read-only dirs, deep nesting). */
 export function nuke(path: string): void {
+  spawnSync('rm', ['-rf', path], { stdio: 'ignore' });
+  if (lstatSync(path, { throwIfNoEntry: false }) === undefined) return;
   spawnSync('chattr', ['-R', '-i', path], { stdio: 'ignore' });
   spawnSync('rm', ['-rf', path], { stdio: 'ignore' });
-  rmSync(path, { recursive: true, force: true });
 }
 
 export function mountTmpfs(dir: string, options: string): void {

@@ -41,6 +41,7 @@ describe.skipIf(RUSTC === undefined)('one-shot: a signal to seedwrap reaches a r
     const src = writeLongCrate(dir);
     const wrapper = spawn(NODE, [BUNDLE, '--', RUSTC!, '--crate-type', 'lib', src, '--out-dir', join(dir, 'out')], { cwd: dir, stdio: 'ignore' });
     const exited = new Promise<number | null>((r) => wrapper.on('exit', (c) => r(c)));
+    cleanup.push(() => killQuietly(wrapper.pid!));
     const rustc = await until('rustc to start', () => childrenOf(wrapper.pid!).find((p) => comm(p) === 'rustc'));
     cleanup.push(() => killQuietly(rustc));
     await new Promise((r) => setTimeout(r, 300)); // well inside const evaluation
@@ -71,6 +72,7 @@ describe('one-shot: a signal while seedwrap is still seeding', () => {
       { cwd: root, stdio: 'ignore', env: { ...process.env, SEEDWRAP_SEED_STRATEGY: 'sync' } },
     );
     const exited = new Promise<number | null>((r) => wrapper.on('exit', (c) => r(c)));
+    cleanup.push(() => wrapper.exitCode === null && wrapper.kill('SIGTERM'));
     await until('staging to appear', () => staging(dest).length > 0 || wrapper.exitCode !== null, 20_000);
     wrapper.kill('SIGTERM');
     // seedwrap finishes the seed first (the seed is atomic), then forwards the
