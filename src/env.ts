@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { SeedwrapError } from './errors.ts';
 import { readLineFile } from './lineFile.ts';
-import { applySubsts, type Mapping } from './subst.ts';
+import { applySubsts, replaceLiteral, type Mapping } from './subst.ts';
 
 export interface EnvInputs {
   inherited: Record<string, string | undefined>;
@@ -40,7 +40,7 @@ export function buildChildEnv(inputs: EnvInputs): Record<string, string> {
   const keys = Object.keys(env);
   for (const [key, value] of stamps) {
     const from = `{${key}}`;
-    for (const k of keys) if (env[k]!.includes(from)) env[k] = env[k]!.replaceAll(from, value);
+    for (const k of keys) env[k] = replaceLiteral(env[k]!, from, value);
   }
   if (inputs.mappings.length > 0) for (const k of keys) env[k] = applySubsts(env[k]!, inputs.mappings);
   return env;

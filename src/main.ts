@@ -1,4 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import { afterSuccess } from './afterSuccess.ts';
 import { runChild, type Sink } from './child.ts';
@@ -47,6 +48,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     debug?.(`child argv: ${JSON.stringify(args)}`);
 
     await runSeeding(opts, resolvePath, io, debug);
+    // A signal that arrived while seeding: the action is being cancelled, so
+    // no child is started (nor does --exit-early report success).
+    if (io.signal?.aborted) return signalExitCode(io.signal.reason);
     if (opts.exitEarly) return 0;
     const [program, ...childArgs] = args;
     if (program === undefined) throw new SeedwrapError('USAGE', 'no program to run: give one after -- (or in an --arg-file)');
@@ -90,6 +94,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   } finally {
     for (const fd of fds) closeSync(fd);
   }
+}
+
+/** 128+n for a forwarded signal (as a shell reports it), 1 for any other abort. */
+export function signalExitCode(reason: unknown): number {
+  return typeof reason === 'string' && reason in constants.signals ? 128 + constants.signals[reason as NodeJS.Signals] : 1;
 }
 
 function fileSink(fd: number): Sink {

@@ -51,6 +51,15 @@ export function findOutputBase(cwd: string): string {
 /** Replaces every `${KEY}`, mapping by mapping, so a later mapping sees an earlier one's result. */
 export function applySubsts(text: string, mappings: readonly Mapping[]): string {
   if (!text.includes('${')) return text;
-  for (const { key, value } of mappings) text = text.replaceAll('${' + key + '}', value);
+  for (const { key, value } of mappings) text = replaceLiteral(text, '${' + key + '}', value);
   return text;
+}
+
+/**
+ * Every occurrence of `from` replaced by `to`, both taken literally.
+ * `String#replaceAll` with a string would read `$&`, `$$`, `` $` `` and `$'`
+ * in `to` as patterns; upstream's Rust `str::replace` does not.
+ */
+export function replaceLiteral(text: string, from: string, to: string): string {
+  return text.includes(from) ? text.split(from).join(to) : text;
 }

@@ -1,8 +1,7 @@
 /**
- * PENDING (not collected by vitest: rename to subst-dollar.pending.test.ts
- * once src/ is fixed). Found by test/property/subst.property.test.ts.
+ * Regression test, found by test/property/subst.property.test.ts.
  *
- * Bug: substitution values are used as String.prototype.replaceAll
+ * Was: substitution values were used as String.prototype.replaceAll
  * *replacement patterns*, so `$$`, `$&`, `` $` `` and `$'` inside a value are
  * rewritten instead of inserted literally (upstream's Rust `str::replace` is
  * literal):
