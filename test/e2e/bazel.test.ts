@@ -8,7 +8,7 @@
 // Every build also talks to an HTTP cache on 127.0.0.1, so each build's
 // uploads are counted. Timings are reported, not asserted.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,13 +65,23 @@ function expectSuccess(r: BuildResult): void {
 
 const crates = (spawns: Spawn[]): string[] => [...new Set(spawns.map(crateOf))].sort();
 
+// One snapshot of the wrapper for the whole file: dist/ may be rebuilt while
+// the suite runs, and the wrapper's bytes are part of every action key.
+let wrapper = '';
+let snapshotDir = '';
 beforeAll(() => {
-  if (!haveTools || process.env.SEEDWRAP_E2E_WRAPPER || existsSync(WRAPPER)) return;
-  const built = spawnSync('node', ['scripts/build.mjs'], { cwd: REPO, encoding: 'utf8' });
-  if (built.status !== 0) throw new Error(`npm run build failed:\n${built.stderr}`);
+  if (!haveTools) return;
+  if (!process.env.SEEDWRAP_E2E_WRAPPER && !existsSync(WRAPPER)) {
+    const built = spawnSync('node', ['scripts/build.mjs'], { cwd: REPO, encoding: 'utf8' });
+    if (built.status !== 0) throw new Error(`npm run build failed:\n${built.stderr}`);
+  }
+  snapshotDir = mkdtempSync(join(tmpdir(), 'seedwrap-bazel-wrapper-'));
+  wrapper = join(snapshotDir, 'seedwrap.cjs');
+  copyFileSync(WRAPPER, wrapper);
 }, 120_000);
 
 afterAll(() => {
+  if (snapshotDir) rmSync(snapshotDir, { recursive: true, force: true });
   if (rows.length === 0) return;
   const table = rows.map((r) => ({
     strategy: r.strategy,
@@ -91,7 +101,7 @@ afterAll(() => {
 describe.skipIf(!haveTools)('analysis: what is seeded', () => {
   let ws: BazelWorkspace;
   beforeAll(() => {
-    ws = new BazelWorkspace(WRAPPER);
+    ws = new BazelWorkspace(wrapper);
   });
   afterAll(async () => {
     await ws?.dispose();
@@ -136,7 +146,7 @@ describe.runIf(haveTools).each(STRATEGIES)('bazel $name', ({ name, flag }) => {
   const ASSERT_LOADED = '--//rust:extra_rustc_flags=-Zassert-incr-state=loaded';
 
   beforeAll(async () => {
-    ws = new BazelWorkspace(WRAPPER);
+    ws = new BazelWorkspace(wrapper);
     http = await startHttpCache();
     disk = mkdtempSync(join(tmpdir(), 'seedwrap-bazel-disk-'));
   });

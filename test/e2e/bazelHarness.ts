@@ -153,6 +153,10 @@ export class BazelWorkspace {
 
   async dispose(): Promise<void> {
     await this.bazel('shutdown');
+    if (process.env.SEEDWRAP_E2E_KEEP) {
+      console.log(`kept ${this.dir} and ${this.outputUserRoot}`);
+      return;
+    }
     // Bazel leaves read-only directories behind; make them deletable first.
     await run('chmod', ['-R', 'u+w', this.outputUserRoot], this.dir);
     rmSync(this.outputUserRoot, { recursive: true, force: true });

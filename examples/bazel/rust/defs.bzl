@@ -71,10 +71,6 @@ def _rustc_args(ctx, crate_name, crate_type, deps, link_deps):
         "--edition=" + ctx.attr.edition,
         # Unique per target, stable across builds (rules_rust hashes the label).
         "-Cmetadata=" + str(hash(str(ctx.label))),
-        # rules_rust strips the working directory from paths in outputs; the
-        # value comes from seedwrap's ${pwd}, which is why a changing sandbox
-        # directory changes rustc's command line.
-        "--remap-path-prefix=${pwd}=",
         "--cap-lints=" + ("allow" if ctx.label.workspace_root else "warn"),
     ] + _mode_flags(ctx)
     args += ['--cfg=feature="%s"' % f for f in ctx.attr.crate_features]
@@ -108,8 +104,18 @@ def _compile(ctx, mnemonic, rustc_args, emit_flag, outputs, inputs, seeded, extr
     if mnemonic == "Rustc" and ctx.label.workspace_root == "":
         # Test hook; only for full compiles, whose rustc runs to the end.
         rustc_args = rustc_args + _setting(ctx, "extra_rustc_flags")
-    if _setting(ctx, "stable_cwd"):
-        wrapper_flags += ["--stable-cwd", "true"]
+    if seeded and _setting(ctx, "stable_cwd"):
+        # The launcher gives rustc a stable cwd inside sandboxes and appends
+        # --remap-path-prefix=<that cwd>= itself.
+        launcher = ctx.file._stable_cwd_launcher
+        program = [launcher.path, rustc]
+        inputs = depset([launcher], transitive = [inputs])
+    else:
+        # rules_rust strips the working directory from paths in outputs; the
+        # value is seedwrap's ${pwd}, so a sandbox's changing directory
+        # changes rustc's command line (and defeats its seed).
+        program = [rustc]
+        rustc_args = rustc_args + ["--remap-path-prefix=${pwd}="]
     outputs = list(outputs)
     incr_flags = []
     compile_inputs = inputs
@@ -120,7 +126,7 @@ def _compile(ctx, mnemonic, rustc_args, emit_flag, outputs, inputs, seeded, extr
         seed = ctx.actions.declare_directory(stem + "_incr_seed")
         unused = ctx.actions.declare_file(stem + ".unused_inputs")
         incr_flags = ["-Cincremental=" + incr.path]
-        child = [rustc] + rustc_args + [emit_flag] + incr_flags
+        child = program + rustc_args + [emit_flag] + incr_flags
         ctx.actions.run(
             mnemonic = "RustcIncrSeed" if mnemonic == "Rustc" else "RustcMetadataIncrSeed",
             progress_message = "Seeding %s %s" % (mnemonic, ctx.label),
@@ -146,6 +152,11 @@ def _compile(ctx, mnemonic, rustc_args, emit_flag, outputs, inputs, seeded, extr
             "--write-unused-inputs",
             unused.path,
             seed.path,
+            # The seed action already applied the threshold (a skipped seed is
+            # an empty tree); the compile's own command line must not depend
+            # on it, or a new threshold would re-run every compile.
+            "--seed-min-mb",
+            "0",
         ] + wrapper_flags
         outputs += [incr, unused]
         compile_inputs = depset([seed], transitive = [inputs])
@@ -153,7 +164,7 @@ def _compile(ctx, mnemonic, rustc_args, emit_flag, outputs, inputs, seeded, extr
         mnemonic = mnemonic,
         progress_message = "Compiling %s (%s)" % (ctx.label, mnemonic),
         executable = wrapper,
-        arguments = wrapper_flags + ["--", rustc] + rustc_args + [emit_flag] + incr_flags,
+        arguments = wrapper_flags + ["--"] + program + rustc_args + [emit_flag] + incr_flags,
         inputs = compile_inputs,
         outputs = outputs,
         env = env,
@@ -242,6 +253,7 @@ _COMMON_ATTRS = {
     "_seed": attr.label(default = "//rust:seed"),
     "_seed_min_mb": attr.label(default = "//rust:seed_min_mb"),
     "_stable_cwd": attr.label(default = "//rust:stable_cwd"),
+    "_stable_cwd_launcher": attr.label(default = "//rust:stable_cwd.sh", allow_single_file = True),
     "_rustc": attr.label(default = "//rust:rustc"),
     "_extra_rustc_flags": attr.label(default = "//rust:extra_rustc_flags"),
     "_rustc_env": attr.label(default = "//rust:rustc_env"),
