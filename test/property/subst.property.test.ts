@@ -11,14 +11,9 @@ import { tempDir } from '../helpers/tmp.ts';
 const piece = fc.constantFrom('a', 'b', 'ab', '$', '{', '}', '${', '${a}', '${b}', '${ab}', '${}', '=', 'é', '😀', '\n', '\\');
 const text = fc.oneof(fc.array(piece, { maxLength: 12 }).map((p) => p.join('')), fc.string({ unit: 'binary', maxLength: 60 }));
 const key = fc.oneof(fc.constantFrom('', 'a', 'b', 'ab', 'pwd', 'out_dir'), fc.string({ maxLength: 6 }));
-/**
- * Values holding `$$`, `$&`, `` $` `` or `$'` are left out here: applySubsts
- * hands them to String.prototype.replaceAll as a replacement *pattern*, which
- * rewrites them (a bug, reported; the right behaviour is asserted in
- * subst-dollar.pending.test.ts.txt). Every other value is generated.
- */
-const noReplacementPattern = (v: string) => !/\$[$&`']/.test(v);
-const mapping = fc.record({ key, value: text.filter(noReplacementPattern) });
+// `$&`, `$$`, `` $` `` and `$'` are in the alphabet on purpose: values are
+// inserted literally (they were once read as replaceAll patterns; see subst-dollar.test.ts).
+const mapping = fc.record({ key, value: fc.oneof(text, fc.constantFrom('$&', '$$', '$`', "$'", 'a$&b$$')) });
 const mappings = fc.array(mapping, { maxLength: 6 });
 
 /** spec §3 read literally: mapping by mapping, every occurrence, left to right, no rescanning of inserted text. */
@@ -52,7 +47,7 @@ describe('applySubsts (property)', () => {
   });
 
   it('for a duplicate key the first mapping wins (when no value reintroduces "${")', () => {
-    const plain = fc.string({ maxLength: 10 }).filter((v) => !v.includes('${') && noReplacementPattern(v));
+    const plain = fc.string({ maxLength: 10 }).filter((v) => !v.includes('${'));
     fc.assert(
       fc.property(text, fc.array(fc.record({ key, value: plain }), { minLength: 1, maxLength: 5 }), plain, fc.nat(), (t, ms, v, pick) => {
         const dup = { key: ms[pick % ms.length]!.key, value: v };
@@ -63,7 +58,7 @@ describe('applySubsts (property)', () => {
   });
 
   it('an identity mapping (KEY=${KEY}) changes nothing', () => {
-    fc.assert(fc.property(text, key.filter(noReplacementPattern), (t, k) => void expect(applySubsts(t, [{ key: k, value: '${' + k + '}' }])).toBe(t)));
+    fc.assert(fc.property(text, key, (t, k) => void expect(applySubsts(t, [{ key: k, value: '${' + k + '}' }])).toBe(t)));
   });
 });
 
