@@ -39,6 +39,7 @@ for (const s of sections) {
     const base = row.median[s.base];
     parts.push(`<text x="${LABEL - 8}" y="${y + (s.bars.length * BAR) / 2 + 4}" font-size="11" text-anchor="end">${esc(row.name)}</text>`);
     for (const [key, , color] of s.bars) {
+      if (row.median[key] === undefined) { y += BAR; continue; } // a column that does not apply to this row
       const r = row.median[key] / base;
       parts.push(`<rect x="${LABEL}" y="${y}" width="${(x(r) - LABEL).toFixed(1)}" height="${BAR - 1}" fill="${color}"/>`);
       parts.push(`<text x="${(x(r) + 4).toFixed(1)}" y="${y + BAR - 2}" font-size="10">${r.toFixed(2)}×${r > MAXR ? ' (cut)' : ''}</text>`);
