@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { constants } from 'node:os';
 import type { Writable } from 'node:stream';
 import { SeedwrapError, describe } from './errors.ts';
 import { processRustcLine, type RustcOutputFormat } from './rustcOutput.ts';
+import { isForwardedSignal, signalExitCode, type ForwardedSignal } from './signals.ts';
 
 /** Receives bytes; a file sink writes synchronously, a stream sink buffers. */
 export type Sink = (bytes: Buffer) => void;
@@ -34,13 +34,13 @@ export function runChild(spec: ChildSpec): Promise<number> {
       stdio: [spec.stdin, typeof spec.stdout === 'object' ? 'pipe' : spec.stdout, 'pipe'],
     });
     let killedForMetadata = false;
-    let forwardedSignal: NodeJS.Signals | undefined;
+    let forwardedSignal: ForwardedSignal | 'SIGKILL' | undefined;
     let nonJson = false;
     let settled = false;
 
     const onAbort = () => {
       const reason: unknown = spec.signal?.reason;
-      forwardedSignal = typeof reason === 'string' && reason in constants.signals ? (reason as NodeJS.Signals) : 'SIGKILL';
+      forwardedSignal = isForwardedSignal(reason) ? reason : 'SIGKILL';
       child.kill(forwardedSignal);
     };
     if (spec.signal?.aborted) onAbort();
@@ -116,7 +116,7 @@ export function runChild(spec: ChildSpec): Promise<number> {
       if (code !== null) return code === 0 && nonJson ? 1 : code;
       // A signal we forwarded (SIGTERM from Bazel, Ctrl-C) reports the shell's
       // 128+n; any other signal death, or our SIGKILL on cancel, is exit 1.
-      if (forwardedSignal && forwardedSignal !== 'SIGKILL' && signal === forwardedSignal) return 128 + constants.signals[forwardedSignal];
+      if (forwardedSignal && forwardedSignal !== 'SIGKILL' && signal === forwardedSignal) return signalExitCode(forwardedSignal);
       return 1;
     }
   });

@@ -1,6 +1,5 @@
 import { main } from './main.ts';
-
-const FORWARDED = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+import { FORWARDED_SIGNALS, type ForwardedSignal } from './signals.ts';
 
 /** `--persistent_worker` in flag position (before `--`) selects worker mode. */
 function isWorker(argv: readonly string[]): boolean {
@@ -23,7 +22,7 @@ export async function run(argv: string[]): Promise<number> {
     return runWorker(startupArgs, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env });
   }
   const controller = new AbortController();
-  for (const sig of FORWARDED) process.on(sig, () => controller.abort(sig));
+  for (const sig of Object.keys(FORWARDED_SIGNALS) as ForwardedSignal[]) process.on(sig, () => controller.abort(sig));
   const io = { cwd: process.cwd(), env: process.env, stdout: 'inherit', stderr: process.stderr, stdin: 'inherit', signal: controller.signal } as const;
   if (argv[0] === 'seed') {
     const { seedCommand } = await import('./seed/command.ts');

@@ -1,5 +1,4 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import { afterSuccess } from './afterSuccess.ts';
 import { runChild, type Sink } from './child.ts';
@@ -11,6 +10,7 @@ import { readLineFile } from './lineFile.ts';
 import { toOptions, type Options } from './options.ts';
 import { prepareArgs } from './paramFile.ts';
 import { runSeeding } from './seeding.ts';
+import { signalExitCode } from './signals.ts';
 import { parseSubsts } from './subst.ts';
 
 /**
@@ -94,11 +94,6 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   } finally {
     for (const fd of fds) closeSync(fd);
   }
-}
-
-/** 128+n for a forwarded signal (as a shell reports it), 1 for any other abort. */
-export function signalExitCode(reason: unknown): number {
-  return typeof reason === 'string' && reason in constants.signals ? 128 + constants.signals[reason as NodeJS.Signals] : 1;
 }
 
 function fileSink(fd: number): Sink {
