@@ -20,9 +20,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
 fi
 
-# npm ci only when node_modules does not match the lockfile.
-if [ ! -f node_modules/.package-lock.json ] || ! cmp -s <(sed -n '/"packages"/,$p' package-lock.json | grep -c '"version"') <(sed -n '/"packages"/,$p' node_modules/.package-lock.json | grep -c '"version"'); then
+# npm ci only when node_modules was not installed from this exact lockfile.
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+stamp=node_modules/.seedwrap-lock-sha256
+if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
   npm ci --no-audit --no-fund >/dev/null
+  echo "$lock_sum" > "$stamp"
 fi
 
 if ! command -v rustc >/dev/null && [ -x "$HOME/.cargo/bin/rustc" ]; then
