@@ -52,6 +52,9 @@ export function serve(streams: WorkerStreams, options: ServeOptions): Promise<nu
   let exitCode = 0;
   let stopped = false;
   const log = (line: string) => streams.stderr.write(`${PREFIX} ${line}\n`);
+  // Bazel 4.2.3 never sets `verbosity` (newer Bazel sets it for --worker_verbose);
+  // process_wrapper's debug variable turns the same logging on.
+  const debugEnv = streams.env.RULES_RUST_PROCESS_WRAPPER_DEBUG !== undefined;
 
   const writer = new FrameWriter(streams.stdout, (err) => {
     log(`cannot write responses (${err.message}); cancelling in-flight requests and exiting`);
@@ -68,7 +71,7 @@ export function serve(streams: WorkerStreams, options: ServeOptions): Promise<nu
     const id = req.requestId;
     const entry: InFlight = { controller: new AbortController(), cancelled: false };
     inFlight.set(id, entry);
-    const verbose = req.verbosity > 0;
+    const verbose = req.verbosity > 0 || debugEnv;
     const started = performance.now();
     const output = new RequestOutput();
     const cwd = req.sandboxDir === '' ? streams.cwd : resolve(streams.cwd, req.sandboxDir);
@@ -78,7 +81,7 @@ export function serve(streams: WorkerStreams, options: ServeOptions): Promise<nu
       const lease = options.hook ? await options.hook.prepare(argv, cwd) : undefined;
       if (lease) argv = lease.argv;
       try {
-        if (verbose) log(`request ${id} start in ${cwd}: ${JSON.stringify(argv)}`);
+        if (verbose) log(`request ${id} (${protocol.name}) start in ${cwd}: ${JSON.stringify(argv)}`);
         if (!entry.controller.signal.aborted) {
           const io: Io = {
             cwd,
@@ -119,7 +122,7 @@ export function serve(streams: WorkerStreams, options: ServeOptions): Promise<nu
     const id = req.requestId;
     if (req.cancel) {
       const f = inFlight.get(id);
-      if (req.verbosity > 0) log(`cancel for request ${id}${f ? '' : ' (not running; ignored)'}`);
+      if (req.verbosity > 0 || debugEnv) log(`cancel for request ${id}${f ? '' : ' (not running; ignored)'}`);
       if (f && !f.cancelled) {
         f.cancelled = true;
         f.controller.abort();

@@ -106,7 +106,7 @@ describe.each(['proto', 'json'] as const)('worker loop over %s', (protocol) => {
     const { client, exit, log } = startWorker(protocol);
     const res = await client.request({ requestId: 3, verbosity: 10, arguments: sh('echo x') });
     expect(res.output).toBe('x\n');
-    expect(log()).toMatch(/request 3 start/);
+    expect(log()).toMatch(new RegExp(`request 3 \\(${protocol}\\) start`));
     expect(log()).toMatch(/request 3 exit 0 after/);
     client.end();
     expect(await exit).toBe(0);

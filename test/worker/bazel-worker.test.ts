@@ -1,0 +1,90 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundle, ensureBundle, repo } from './spawn.ts';
+
+/**
+ * Real Bazel (4.2.3 at /usr/bin/bazel) running seedwrap as a persistent
+ * worker: fixtures/worker/bazel has six actions that run `/bin/sh` through
+ * seedwrap with startup flags and an @flagfile, each writing the pid of its
+ * parent (the worker) and its cwd via --stdout-file.
+ */
+const BAZEL = '/usr/bin/bazel';
+const have = existsSync(BAZEL);
+const root = realpathSync(mkdtempSync(join(tmpdir(), 'seedwrap-bazel-worker-')));
+const ws = join(root, 'ws');
+const userRoot = join(root, 'user-root');
+
+function bazel(...args: string[]): string {
+  const r = spawnSync(BAZEL, [`--output_user_root=${userRoot}`, '--max_idle_secs=60', ...args], { cwd: ws, encoding: 'utf8', timeout: 240_000 });
+  if (r.status !== 0) throw new Error(`bazel ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
+  return r.stderr;
+}
+
+function outputs(): Array<{ name: string; ppid: string; cwd: string }> {
+  const bin = join(ws, 'bazel-bin');
+  return readdirSync(bin)
+    .filter((f) => /^e\d\.txt$/.test(f))
+    .map((f) => {
+      const m = /^(\S+) ppid=(\d+) cwd=(\S+)\n$/.exec(readFileSync(join(bin, f), 'utf8'));
+      if (!m) throw new Error(`unexpected ${f}: ${readFileSync(join(bin, f), 'utf8')}`);
+      return { name: m[1]!, ppid: m[2]!, cwd: m[3]! };
+    });
+}
+
+function workerLogs(): string {
+  const ob = execFileSync(BAZEL, [`--output_user_root=${userRoot}`, 'info', 'output_base'], { cwd: ws, encoding: 'utf8' }).trim();
+  const dir = join(ob, 'bazel-workers');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .map((f) => `== ${f}\n${readFileSync(join(dir, f), 'utf8')}`)
+    .join('\n');
+}
+
+beforeAll(() => {
+  if (!have) return;
+  ensureBundle();
+  cpSync(join(repo, 'fixtures', 'worker', 'bazel'), ws, { recursive: true });
+  copyFileSync(bundle, join(ws, 'tools', 'seedwrap.cjs'));
+});
+
+afterAll(() => {
+  if (have && existsSync(ws)) spawnSync(BAZEL, [`--output_user_root=${userRoot}`, 'shutdown'], { cwd: ws, timeout: 60_000 });
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe.skipIf(!have)('Bazel 4.2.3 with seedwrap as a persistent worker', { timeout: 240_000 }, () => {
+  const common = ['--strategy=SeedwrapEcho=worker', '//:all'];
+
+  it('proto, singleplex: one worker process runs every action in the stable execroot', () => {
+    const log = bazel('build', '--worker_max_instances=1', ...common);
+    expect(log).toMatch(/6 worker/);
+    const outs = outputs();
+    expect(outs).toHaveLength(6);
+    expect(new Set(outs.map((o) => o.ppid)).size).toBe(1);
+    for (const o of outs) expect(o.cwd).toMatch(/\/execroot\/seedwrap_worker_fixture$/);
+    expect(workerLogs()).toMatch(/request 0 \(proto\) start/);
+  });
+
+  it('JSON, multiplexed: concurrent requests in one process', () => {
+    bazel('clean');
+    const log = bazel('build', '--experimental_worker_allow_json_protocol', '--define=protocol=json', '--define=multiplex=1', '--jobs=6', '--local_cpu_resources=6', ...common);
+    expect(log).toMatch(/6 worker/);
+    expect(new Set(outputs().map((o) => o.ppid)).size).toBe(1);
+    const logs = workerLogs();
+    expect(logs).toMatch(/request [1-9]\d* \(json\) start/);
+    // Multiplexed: a second request started before the first one finished.
+    const mux = logs.slice(logs.indexOf('== multiplex-worker'));
+    const firstExit = mux.search(/request \d+ exit/);
+    expect(mux.slice(0, firstExit).match(/\(json\) start/g)?.length ?? 0).toBeGreaterThan(1);
+  });
+
+  it('proto, --worker_sandboxing: each worker runs in its own sandbox directory', () => {
+    bazel('clean');
+    const log = bazel('build', '--worker_sandboxing', '--worker_max_instances=2', ...common);
+    expect(log).toMatch(/6 worker/);
+    for (const o of outputs()) expect(o.cwd).toMatch(/\/bazel-workers\/worker-\d+-SeedwrapEcho\/seedwrap_worker_fixture$/);
+  });
+});
