@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+// Cold build vs seeded rebuild of examples/bazel per spawn strategy, with and
+// without stable_cwd.sh, and with seeding off (what rules_rust does today).
+//
+//   node bench/bazel/strategies.mjs [--wrapper FILE] [--out FILE.md]
+//
+// Per configuration, on a fresh copy of the workspace and a fresh output root:
+//   1. analysis only (server start and loading are not timed);
+//   2. cold build of //app (timed);
+//   3. a comment appended to vendor/regex/src/lib.rs, rebuild (timed);
+//   4. another comment, rebuild with -Zassert-incr-state=loaded on every
+//      main-workspace Rustc action: success means rustc loaded the seed.
+// Times are wall-clock times of `bazel build` with a warm server, and the
+// regex Rustc action's own time from --profile. Runs one after another on
+// the same machine: compare rows of one run, not across machines.
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, chmodSync, copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const argv = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : fallback;
+};
+const wrapper = opt('--wrapper', join(repo, 'dist/seedwrap.cjs'));
+const out = opt('--out');
+
+const CONFIGS = [
+  { strategy: 'linux-sandbox', flag: '--spawn_strategy=linux-sandbox', seed: true, stable: false },
+  { strategy: 'linux-sandbox', flag: '--spawn_strategy=linux-sandbox', seed: true, stable: true },
+  { strategy: 'linux-sandbox', flag: '--spawn_strategy=linux-sandbox', seed: false, stable: false },
+  { strategy: 'processwrapper-sandbox', flag: '--spawn_strategy=processwrapper-sandbox', seed: true, stable: false },
+  { strategy: 'processwrapper-sandbox', flag: '--spawn_strategy=processwrapper-sandbox', seed: true, stable: true },
+  { strategy: 'no-sandbox', flag: '--spawn_strategy=local', seed: true, stable: true },
+  { strategy: 'no-sandbox', flag: '--spawn_strategy=local', seed: false, stable: false },
+];
+const REGEX_RUSTC = 'Compiling //vendor/regex:regex (Rustc)';
+
+function actionMs(profile, name) {
+  const events = JSON.parse(readFileSync(profile, 'utf8')).traceEvents ?? [];
+  const e = events.find((x) => x.ph === 'X' && x.cat === 'action processing' && x.name === name);
+  return e ? Math.round(e.dur / 1000) : undefined;
+}
+
+function measure(config) {
+  const ws = mkdtempSync(join(tmpdir(), 'seedwrap-bench-ws-'));
+  const root = mkdtempSync(join(tmpdir(), 'seedwrap-bench-root-'));
+  const wrapperInWs = join(ws, 'tools/seedwrap/seedwrap.cjs');
+  cpSync(join(repo, 'examples/bazel'), ws, { recursive: true, dereference: true, filter: (p) => !p.endsWith('tools/seedwrap/seedwrap.cjs') });
+  copyFileSync(wrapper, wrapperInWs);
+  chmodSync(wrapperInWs, 0o755);
+  const flags = [
+    config.flag,
+    '--jobs=2',
+    `--//rust:seed=${config.seed}`,
+    `--//rust:stable_cwd=${config.stable}`,
+    '--//rust:seed_min_mb=0',
+    '--//rust:rustc_env=RUSTC_BOOTSTRAP=1',
+  ];
+  let n = 0;
+  const bazel = (...args) => spawnSync('bazel', [`--output_user_root=${root}`, '--max_idle_secs=120', ...args], { cwd: ws, encoding: 'utf8' });
+  const build = (...extra) => {
+    const profile = join(root, `profile-${++n}.json`);
+    const t0 = performance.now();
+    const r = bazel('build', '//app', '--color=no', '--curses=no', `--profile=${profile}`, ...flags, ...extra);
+    const ms = Math.round(performance.now() - t0);
+    return { ok: r.status === 0, ms, regexMs: r.status === 0 ? actionMs(profile, REGEX_RUSTC) : undefined, output: r.stderr };
+  };
+  const edit = () => appendFileSync(join(ws, 'vendor/regex/src/lib.rs'), `\n// edit ${n}\n`);
+  try {
+    bazel('build', '--nobuild', '//app', ...flags);
+    const cold = build();
+    if (!cold.ok) throw new Error(`cold build failed:\n${cold.output}`);
+    edit();
+    const rebuild = build();
+    if (!rebuild.ok) throw new Error(`rebuild failed:\n${rebuild.output}`);
+    edit();
+    const loaded = config.seed ? build('--//rust:extra_rustc_flags=-Zassert-incr-state=loaded').ok : undefined;
+    return { ...config, cold, rebuild, loaded };
+  } finally {
+    bazel('shutdown');
+    spawnSync('chmod', ['-R', 'u+w', root]);
+    rmSync(root, { recursive: true, force: true });
+    rmSync(ws, { recursive: true, force: true });
+  }
+}
+
+const rows = [];
+const lines = [
+  '| strategy | seeding | stable cwd | cold build | rebuild after a comment edit | regex Rustc action: cold → rebuild | rustc loaded the seed |',
+  '|---|---|---|---|---|---|---|',
+];
+for (const config of CONFIGS) {
+  const r = measure(config);
+  rows.push(r);
+  const s = (ms) => (ms === undefined ? '?' : `${(ms / 1000).toFixed(1)} s`);
+  const line = `| ${r.strategy} | ${r.seed ? 'on' : 'off'} | ${r.seed ? (r.stable ? 'stable_cwd.sh' : 'no') : '–'} | ${s(r.cold.ms)} | ${s(r.rebuild.ms)} | ${s(r.cold.regexMs)} → ${s(r.rebuild.regexMs)} | ${r.loaded === undefined ? '– (no -Cincremental)' : r.loaded ? 'yes' : 'no'} |`;
+  lines.push(line);
+  console.error(line);
+}
+const report = `${lines.join('\n')}\n`;
+process.stdout.write(report);
+if (out) writeFileSync(out, report);
