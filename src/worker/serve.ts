@@ -14,6 +14,12 @@ export interface WorkerStreams {
   stderr: Writable;
   cwd: string;
   env: Record<string, string | undefined>;
+  /**
+   * Aborted when the worker itself is told to stop (SIGTERM from Bazel on
+   * shutdown): every in-flight child is killed, no more requests are read,
+   * and the loop resolves once the cancelled requests have answered.
+   */
+  signal?: AbortSignal;
 }
 
 /** One-shot mode's core: `main(argv, io)`. Injected so the loop is testable alone. */
@@ -184,6 +190,15 @@ export function serve(streams: WorkerStreams, options: ServeOptions): Promise<nu
       if (stopped) return;
     }
   }
+
+  const onShutdown = () => {
+    log('shutting down: cancelling in-flight requests');
+    for (const f of inFlight.values()) f.controller.abort();
+    stop();
+  };
+  if (streams.signal?.aborted) onShutdown();
+  else streams.signal?.addEventListener('abort', onShutdown, { once: true });
+  void done.then(() => streams.signal?.removeEventListener('abort', onShutdown));
 
   streams.stdin.on('data', onData);
   streams.stdin.once('end', () => {

@@ -141,6 +141,24 @@ describe.each(['proto', 'json'] as const)('worker loop over %s', (protocol) => {
   });
 });
 
+describe('worker shutdown', () => {
+  it('kills in-flight children when its signal is aborted (SIGTERM from Bazel)', async () => {
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const controller = new AbortController();
+    const exit = runWorker([], { stdin, stdout, stderr, cwd: root, env: process.env, signal: controller.signal }, main);
+    const client = new WorkerClient(stdin, stdout, 'proto');
+    const pidFile = join(root, 'shutdown.pid');
+    client.send({ requestId: 1, arguments: sh(`echo $$ > ${pidFile}; exec sleep 60`) });
+    while (!existsSync(pidFile) || readFileSync(pidFile, 'utf8').trim() === '') await new Promise((r) => setTimeout(r, 10));
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    controller.abort();
+    expect(await exit).toBe(0);
+    expect(alive(pid)).toBe(false);
+  });
+});
+
 describe('worker startup', () => {
   it('reports an unfinished frame at EOF', async () => {
     const { stdin, exit, log } = startWorker('proto');
