@@ -51,7 +51,8 @@ describe('a seed full of hostile entries', () => {
     symlinkSync('nowhere', join(seed, 'dangling'));
     execFileSync('mkfifo', [join(seed, 'fifo')]);
     symlinkSync('fifo', join(seed, 'fifo-link'));
-    execFileSync('python3', ['-c', `import socket; socket.socket(socket.AF_UNIX).bind(${JSON.stringify(join(seed, 'sock'))})`]);
+    // A listening socket's file stays when the process exits without close().
+    execFileSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(join(seed, 'sock'))}, () => process.exit(0))`]);
     if (isRoot) {
       execFileSync('mknod', [join(seed, 'null'), 'c', '1', '3']);
       execFileSync('mknod', [join(seed, 'blk'), 'b', '7', '200']);
@@ -105,7 +106,7 @@ describe('a seed full of hostile entries', () => {
     const dest = join(root, 'out', 'dest');
     const r = await seedJson(seed, dest);
     expect(r.exitCode).not.toBe(0);
-    expect(r.stderr).toMatch(/^seedwrap seed: cannot seed .*ENOENT/);
+    expect(r.stderr).toMatch(/^seedwrap seed: cannot (seed|read the seed) .*ENOENT/);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(destState(dest, undefined)).toMatch(/absent|empty/);
     expect(staging(dest)).toEqual([]);
@@ -114,10 +115,15 @@ describe('a seed full of hostile entries', () => {
 });
 
 describe('deep and wide trees', () => {
-  /** `depth` nested directories named `d`, a file at the bottom (made by python: paths exceed PATH_MAX). */
+  /**
+   * `depth` nested directories named `d`, a file at the bottom. Built by a
+   * child process that chdirs down (paths exceed PATH_MAX; a vitest worker
+   * thread cannot chdir).
+   */
   function nest(dir: string, depth: number): void {
     mkdirSync(dir, { recursive: true });
-    execFileSync('python3', ['-c', `import os\nos.chdir(${JSON.stringify(dir)})\nfor i in range(${depth}):\n  os.mkdir('d'); os.chdir('d')\nopen('leaf','w').write('leaf')`]);
+    const code = `const fs = require('fs'); for (let i = 0; i < ${depth}; i++) { fs.mkdirSync('d'); process.chdir('d'); } fs.writeFileSync('leaf', 'leaf');`;
+    execFileSync(process.execPath, ['-e', code], { cwd: dir });
   }
 
   it('10,000-deep nesting: a clean one-line ENAMETOOLONG (no stack overflow, no hang); DEST absent, no staging', async () => {
