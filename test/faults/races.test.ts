@@ -58,7 +58,7 @@ describe('seed files vanishing mid-seed (a concurrent process deletes from a cop
     const seed = linkedSeed(root, 60, 25); // 1,500 entries
     const original = fingerprint(seed);
     const outcomes = { seeded: 0, failed: 0 };
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 2; round++) {
       const copy = join(root, `copy${round}`);
       cpSync(seed, copy, { recursive: true });
       const dest = join(root, `out${round}`, 'dest');

@@ -141,7 +141,7 @@ describe('random bytes into the auto-detecting decoder (property)', () => {
 
   it('a huge declared proto length is refused, not buffered', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1 << 16, max: 2 ** 40 }), (len) => {
+      fc.property(fc.integer({ min: (1 << 16) + 1, max: 2 ** 40 }), (len) => {
         const prefix: number[] = [];
         let n = len;
         while (n >= 128) {
