@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { appendFileSync, copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,10 +18,18 @@ const root = realpathSync(mkdtempSync(join(tmpdir(), 'seedwrap-bazel-worker-')))
 const ws = join(root, 'ws');
 const userRoot = join(root, 'user-root');
 
+function tryBazel(...args: string[]): { status: number | null; stderr: string } {
+  return spawnSync(BAZEL, [`--output_user_root=${userRoot}`, '--max_idle_secs=60', ...args], { cwd: ws, encoding: 'utf8', timeout: 240_000 });
+}
+
 function bazel(...args: string[]): string {
-  const r = spawnSync(BAZEL, [`--output_user_root=${userRoot}`, '--max_idle_secs=60', ...args], { cwd: ws, encoding: 'utf8', timeout: 240_000 });
+  const r = tryBazel(...args);
   if (r.status !== 0) throw new Error(`bazel ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
   return r.stderr;
+}
+
+function outputBase(): string {
+  return execFileSync(BAZEL, [`--output_user_root=${userRoot}`, 'info', 'output_base'], { cwd: ws, encoding: 'utf8' }).trim();
 }
 
 function outputs(): Array<{ name: string; ppid: string; cwd: string }> {
@@ -35,8 +44,7 @@ function outputs(): Array<{ name: string; ppid: string; cwd: string }> {
 }
 
 function workerLogs(): string {
-  const ob = execFileSync(BAZEL, [`--output_user_root=${userRoot}`, 'info', 'output_base'], { cwd: ws, encoding: 'utf8' }).trim();
-  const dir = join(ob, 'bazel-workers');
+  const dir = join(outputBase(), 'bazel-workers');
   return readdirSync(dir)
     .filter((f) => f.endsWith('.log'))
     .map((f) => `== ${f}\n${readFileSync(join(dir, f), 'utf8')}`)
@@ -86,5 +94,33 @@ describe.skipIf(!have)('Bazel 4.2.3 with seedwrap as a persistent worker', { tim
     const log = bazel('build', '--worker_sandboxing', '--worker_max_instances=2', ...common);
     expect(log).toMatch(/6 worker/);
     for (const o of outputs()) expect(o.cwd).toMatch(/\/bazel-workers\/worker-\d+-SeedwrapEcho\/seedwrap_worker_fixture$/);
+  });
+
+  const rustup = join(homedir(), '.cargo', 'bin', 'rustc');
+  it.skipIf(!existsSync(rustup))('rustc through the worker reuses its incremental session across builds and a server restart', () => {
+    const rustc = join(execFileSync(rustup, ['--print', 'sysroot'], { encoding: 'utf8' }).trim(), 'bin', 'rustc');
+    const build = (assertLoaded: boolean) =>
+      tryBazel('build', `--define=rustc=${rustc}`, ...(assertLoaded ? ['--define=assert_loaded=1'] : []), '--strategy=SeedwrapRustc=worker', '//rs:demo');
+    const edit = (n: number) => appendFileSync(join(ws, 'rs', 'lib.rs'), `pub fn added${n}() -> u8 { ${n} }\n`);
+
+    expect(build(false).status).toBe(0); // cold: fills <output_base>/seedwrap-incremental
+    const cache = join(outputBase(), 'seedwrap-incremental');
+    expect(readdirSync(join(cache, 'v1'))).toHaveLength(1);
+
+    edit(1);
+    const warm = build(true); // -Zassert-incr-state=loaded fails the action unless rustc reused the session
+    expect(warm.status, warm.stderr).toBe(0);
+
+    bazel('shutdown'); // a new server and a new worker process
+    edit(2);
+    const restarted = build(true);
+    expect(restarted.status, restarted.stderr).toBe(0);
+
+    // The control: without the cache directory the same assertion fails.
+    rmSync(cache, { recursive: true, force: true });
+    edit(3);
+    const cold = build(true);
+    expect(cold.status).not.toBe(0);
+    expect(cold.stderr).toMatch(/incremental cache directory should be successfully loaded/);
   });
 });
