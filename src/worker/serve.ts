@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { SeedwrapError } from '../errors.ts';
@@ -192,8 +193,13 @@ export function serve(streams: WorkerStreams, options: ServeOptions): Promise<nu
   }
 
   const onShutdown = () => {
-    log('shutting down: cancelling in-flight requests');
-    for (const f of inFlight.values()) f.controller.abort();
+    // A signal name as the reason ('SIGTERM') is forwarded to each child by
+    // main, and the worker then reports 128+n as a signal death would.
+    const reason: unknown = streams.signal?.reason;
+    const signo = typeof reason === 'string' ? (constants.signals as Record<string, number>)[reason] : undefined;
+    log(`shutting down${signo ? ` on ${String(reason)}` : ''}: cancelling ${inFlight.size} in-flight request(s)`);
+    for (const f of inFlight.values()) f.controller.abort(reason);
+    if (signo !== undefined) exitCode = 128 + signo;
     stop();
   };
   if (streams.signal?.aborted) onShutdown();

@@ -153,8 +153,8 @@ describe('worker shutdown', () => {
     client.send({ requestId: 1, arguments: sh(`echo $$ > ${pidFile}; exec sleep 60`) });
     while (!existsSync(pidFile) || readFileSync(pidFile, 'utf8').trim() === '') await new Promise((r) => setTimeout(r, 10));
     const pid = Number(readFileSync(pidFile, 'utf8'));
-    controller.abort();
-    expect(await exit).toBe(0);
+    controller.abort('SIGTERM');
+    expect(await exit).toBe(143);
     expect(alive(pid)).toBe(false);
   });
 });
