@@ -23,9 +23,11 @@ const SEEDWRAP = join(repo, 'dist/seedwrap.cjs');
 const REGISTRY = '/usr/share/cargo/registry';
 const APT = 'apt-get install -y librust-serde-json-dev';
 
+/** Thrown (not process.exit) so that the temp directory is still removed. */
+class DemoFailure extends Error {}
+
 function fail(message) {
-  console.error(`demo: ${message}`);
-  process.exit(1);
+  throw new DemoFailure(message);
 }
 
 function findRustc() {
@@ -42,9 +44,16 @@ function crateDir(name) {
   return join(REGISTRY, found.sort().at(-1));
 }
 
-const RUSTC = findRustc();
-if (!existsSync(SEEDWRAP)) fail(`${SEEDWRAP} is missing: run \`npm run build\` (npm run demo does)`);
-const sources = { serde_json: crateDir('serde_json'), serde: crateDir('serde'), itoa: crateDir('itoa'), ryu: crateDir('ryu') };
+let RUSTC, sources;
+try {
+  RUSTC = findRustc();
+  if (!existsSync(SEEDWRAP)) fail(`${SEEDWRAP} is missing: run \`npm run build\` (npm run demo does)`);
+  sources = { serde_json: crateDir('serde_json'), serde: crateDir('serde'), itoa: crateDir('itoa'), ryu: crateDir('ryu') };
+} catch (err) {
+  if (!(err instanceof DemoFailure)) throw err;
+  console.error(`demo: ${err.message}`);
+  process.exit(1);
+}
 const work = mkdtempSync(join(tmpdir(), 'seedwrap-demo-'));
 const bin = 'bazel-out/k8-fastbuild/bin/serde_json'; // paths as Bazel would give them, relative to the exec root
 const env = { ...process.env, RUSTC_BOOTSTRAP: '1' }; // for -Zassert-incr-state only
@@ -118,6 +127,10 @@ try {
   const unused = readFileSync(join(work, list), 'utf8');
   console.log(`  --write-unused-inputs wrote          ${JSON.stringify(unused)}`);
   console.log(`  cold ${cold.seconds.toFixed(2)} s → seeded ${seeded.toFixed(2)} s (both steps, incl. Node start-up): ${(cold.seconds / seeded).toFixed(1)}× faster`);
+} catch (err) {
+  if (!(err instanceof DemoFailure)) throw err;
+  console.error(`\ndemo: ${err.message}`);
+  process.exitCode = 1;
 } finally {
   if (process.argv.includes('--keep')) console.log(`  kept ${work}`);
   else {
