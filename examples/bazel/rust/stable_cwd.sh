@@ -48,5 +48,12 @@ for ns in "--mount" "--user --map-root-user --mount"; do
     exec unshare $ns --propagation private "$0" --in-namespace "$base" "$stable" "$@"
   fi
 done
-echo "stable_cwd.sh: no mount namespace here; rustc runs in $cwd and will not reuse its seed" >&2
+# Say so as a rustc diagnostic: with --error-format=json the wrapper parses
+# stderr and fails the action on any line that is not JSON.
+note="no mount namespace here: rustc runs in the sandbox and cannot reuse its incremental seed"
+case " $* " in
+  *" --error-format=json "*)
+    printf '{"$message_type":"diagnostic","message":"%s","code":null,"level":"warning","spans":[],"children":[],"rendered":"warning: %s\\n"}\n' "$note" "$note" >&2 ;;
+  *) echo "warning: $note" >&2 ;;
+esac
 exec "$@" "--remap-path-prefix=$cwd="
