@@ -16,7 +16,11 @@ import { BazelWorkspace, REPO, RUSTC, cacheHits, crateOf, executed, type BuildRe
 import { startHttpCache, type CacheStats, type HttpCache } from './httpCache.ts';
 
 const WRAPPER = process.env.SEEDWRAP_E2E_WRAPPER ?? join(REPO, 'dist/seedwrap.cjs');
-const haveTools = spawnSync('bazel', ['--version']).status === 0 && existsSync(RUSTC);
+// The example's crates link to Debian's librust-*-dev sources.
+const CRATE_SOURCES = ['memchr-2.5.0', 'aho-corasick-0.7.19', 'regex-syntax-0.6.27', 'regex-1.7.1', 'itoa-1.0.1'].map(
+  (c) => `/usr/share/cargo/registry/${c}/src`,
+);
+const haveTools = spawnSync('bazel', ['--version']).status === 0 && existsSync(RUSTC) && CRATE_SOURCES.every((p) => existsSync(p));
 const BUILD_TIMEOUT = 240_000;
 
 const STRATEGIES = [
