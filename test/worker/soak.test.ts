@@ -25,6 +25,9 @@ it(`keeps RSS and fds flat over ${N} requests`, { timeout: 60_000 + N * 30 }, as
   const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-semi-space-size=2`.trim() };
   const w = spawnWorker('proto', root, ['--subst', 'x=y'], env);
   const pid = w.child.pid!;
+  // Quiescent fd count: after one request, with nothing in flight.
+  await w.client.request({ requestId: N + 1, arguments: ['--', '/bin/true'] });
+  const idleFds = openFds(pid);
   const samples: Array<{ done: number; rss: number; fds: number }> = [];
   const warmup = Math.max(500, Math.floor(N / 5));
   let next = 1;
@@ -53,7 +56,9 @@ it(`keeps RSS and fds flat over ${N} requests`, { timeout: 60_000 + N * 30 }, as
       samples.map((s) => `${s.done}: ${mib(s.rss)} MiB ${s.fds} fds`).join(' | '),
   );
   expect(done).toBe(N);
-  expect(last.fds).toBeLessThanOrEqual(base.fds);
-  // A leak of 4 KiB per request would add 6 MiB over the 1,500 measured here.
-  expect(last.rss - base.rss).toBeLessThan(6 * 1048576);
+  // Quiescent again at the end: every pipe of every request closed.
+  expect(last.fds).toBe(idleFds);
+  // A leak of 7 KiB per request would add 10 MiB over the 1,500 requests
+  // measured at the default N (1.3 KiB over 8,000 at N=10,000).
+  expect(last.rss - base.rss).toBeLessThan(10 * 1048576);
 });
