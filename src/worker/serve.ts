@@ -1,12 +1,10 @@
 import { constants } from 'node:os';
-import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { SeedwrapError } from '../errors.ts';
 import type { Io } from '../io.ts';
 import { FrameWriter } from './frame-writer.ts';
 import { FramingError, RequestError, type WorkRequest, type WorkResponse } from './messages.ts';
-import { RequestOutput } from './output.ts';
 import { AutoProtocol } from './protocol.ts';
+import { describeError, executeRequest, PREFIX } from './request.ts';
 
 /** The process streams the worker talks over, plus what each request inherits. */
 export interface WorkerStreams {
@@ -42,8 +40,6 @@ interface InFlight {
   cancelled: boolean;
 }
 
-const PREFIX = 'seedwrap worker:';
-
 /**
  * The request loop: decode requests from stdin, run each through `run`
  * concurrently (multiplex) or one after another (request_id 0), answer each
@@ -78,45 +74,21 @@ export function serve(streams: WorkerStreams, options: ServeOptions): Promise<nu
     const id = req.requestId;
     const entry: InFlight = { controller: new AbortController(), cancelled: false };
     inFlight.set(id, entry);
-    const verbose = req.verbosity > 0 || debugEnv;
-    const started = performance.now();
-    const output = new RequestOutput();
-    const cwd = req.sandboxDir === '' ? streams.cwd : resolve(streams.cwd, req.sandboxDir);
-    let code = 1;
-    try {
-      let argv = [...options.startupArgs, ...req.arguments];
-      const lease = options.hook ? await options.hook.prepare(argv, cwd) : undefined;
-      if (lease) argv = lease.argv;
-      try {
-        if (verbose) log(`request ${id} (${protocol.name}) start in ${cwd}: ${JSON.stringify(argv)}`);
-        if (!entry.controller.signal.aborted) {
-          const io: Io = {
-            cwd,
-            env: streams.env,
-            stdout: output.stdout,
-            stderr: output.stderr,
-            stdin: 'ignore',
-            signal: entry.controller.signal,
-          };
-          code = await options.run(argv, io);
-        }
-      } finally {
-        await lease?.release(code);
-      }
-    } catch (err) {
-      code = err instanceof SeedwrapError ? err.exitCode : 1;
-      output.note(err instanceof SeedwrapError ? `seedwrap: ${err.message}` : `${PREFIX} internal error: ${describeError(err)}`);
-      if (!(err instanceof SeedwrapError)) log(`request ${id}: internal error: ${describeError(err)}`);
-    }
+    const ctx = {
+      streams,
+      startupArgs: options.startupArgs,
+      run: options.run,
+      hook: options.hook,
+      log,
+      verbose: req.verbosity > 0 || debugEnv,
+      protocolName: protocol.name ?? '?',
+    };
+    const result = await executeRequest(req, entry.controller.signal, ctx);
     inFlight.delete(id);
-    if (verbose) {
-      const ms = (performance.now() - started).toFixed(1);
-      log(`request ${id} ${entry.cancelled ? 'cancelled' : `exit ${code}`} after ${ms} ms`);
-    }
     answer(
       entry.cancelled
         ? { exitCode: 0, output: '', requestId: id, wasCancelled: true }
-        : { exitCode: code, output: output.text(), requestId: id, wasCancelled: false },
+        : { ...result, requestId: id, wasCancelled: false },
     );
   }
 
@@ -227,8 +199,4 @@ export function serve(streams: WorkerStreams, options: ServeOptions): Promise<nu
     stop();
   });
   return done;
-}
-
-function describeError(err: unknown): string {
-  return err instanceof Error ? (err.stack ?? err.message) : String(err);
 }
