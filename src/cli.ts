@@ -16,14 +16,17 @@ function isWorker(argv: readonly string[]): boolean {
  * in flag position that does not start with `--` is an error there.
  */
 export async function run(argv: string[]): Promise<number> {
-  if (isWorker(argv)) {
-    const { runWorker } = await import('./worker/index.ts');
-    const startupArgs = argv.filter((a) => a !== '--persistent_worker');
-    return runWorker(startupArgs, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env });
-  }
   const controller = new AbortController();
   for (const sig of Object.keys(FORWARDED_SIGNALS) as ForwardedSignal[]) process.on(sig, () => controller.abort(sig));
-  const io = { cwd: process.cwd(), env: process.env, stdout: 'inherit', stderr: process.stderr, stdin: 'inherit', signal: controller.signal } as const;
+  const { signal } = controller;
+  if (isWorker(argv)) {
+    // Bazel stops a worker with SIGTERM to its pid alone: the worker passes it
+    // on to every in-flight rustc so none is orphaned.
+    const { runWorker } = await import('./worker/index.ts');
+    const startupArgs = argv.filter((a) => a !== '--persistent_worker');
+    return runWorker(startupArgs, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env, signal });
+  }
+  const io = { cwd: process.cwd(), env: process.env, stdout: 'inherit', stderr: process.stderr, stdin: 'inherit', signal } as const;
   if (argv[0] === 'seed') {
     const { seedCommand } = await import('./seed/command.ts');
     return seedCommand(argv.slice(1), io);

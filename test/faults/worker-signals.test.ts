@@ -1,21 +1,10 @@
 /**
- * PENDING (not collected: rename to worker-signals.pending.test.ts once fixed).
- *
- * Bug: in worker mode seedwrap installs no SIGTERM/SIGINT handler, so the
- * signal kills the worker with Node's default action and every in-flight
- * request's child (rustc) is orphaned, still running, reparented to init.
- * Bazel stops non-sandboxed workers with Process.destroy() = SIGTERM to the
- * worker's pid only, so each cancelled/shut-down build can leave rustc
- * processes behind.
- *   - src/cli.ts, run(): the worker branch (`if (isWorker(argv)) { ... runWorker(...) }`)
- *     returns before `for (const sig of FORWARDED) process.on(sig, ...)`.
- *   - src/worker/serve.ts has no shutdown path that aborts the in-flight
- *     requests' AbortControllers.
- * Repro: start `node dist/seedwrap.cjs --persistent_worker`, send 4 proto
- * requests with ids 1..4 running `sh -c 'echo $$ > pN; exec sleep 60'`, then
- * `kill -TERM <worker>`: the worker exits by signal, all four `sleep 60` live on.
- * Expected: abort every in-flight request with the signal (the child gets
- * SIGTERM/SIGINT), wait for the children to close, exit 128+n.
+ * Regression test. Was: in worker mode seedwrap installed no SIGTERM/SIGINT
+ * handler, so the signal killed the worker with Node's default action and
+ * every in-flight request's rustc was orphaned. Bazel stops non-sandboxed
+ * workers with SIGTERM to the worker's pid only. Now src/cli.ts passes an
+ * AbortSignal to runWorker, which forwards the signal to every in-flight child,
+ * waits for them and exits 128+n.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
