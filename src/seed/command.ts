@@ -4,6 +4,7 @@
  * module is off the per-action path.
  */
 import { Command, CommanderError } from 'commander';
+import { constants } from 'node:os';
 import type { Writable } from 'node:stream';
 import { SeedwrapError } from '../errors.ts';
 import type { Io } from '../io.ts';
@@ -62,8 +63,10 @@ export async function seedCommand(argv: string[], io: Io): Promise<number> {
       writableWorkProducts: true, // DEST is a tree rustc will write into
       dryRun: args.dryRun,
       onProgress: bar && ((done, total) => bar.update(done, total)),
+      signal: io.signal,
     }, true);
   } catch (err) {
+    if (err instanceof SeedwrapError && io.signal?.aborted) return interrupted(io, err);
     if (err instanceof SeedwrapError) return fail(io, err);
     throw err;
   } finally {
@@ -76,6 +79,13 @@ export async function seedCommand(argv: string[], io: Io): Promise<number> {
 function fail(io: Io, err: SeedwrapError): number {
   io.stderr.write(`seedwrap seed: ${err.message}\n`);
   return err.exitCode;
+}
+
+/** Killed by a signal: 128 + its number, as a shell reports it (SIGINT 130, SIGTERM 143). */
+function interrupted(io: Io, err: SeedwrapError): number {
+  io.stderr.write(`seedwrap seed: ${err.message}; nothing seeded\n`);
+  const number = constants.signals[String(io.signal?.reason) as keyof typeof constants.signals];
+  return 128 + (number ?? 15);
 }
 
 function isTTY(stream: Writable): boolean {

@@ -5,9 +5,9 @@
  * killed with SIGKILL leaves its staging directory behind; its name carries the
  * pid, and the next run for the same DEST removes those whose process is gone.
  */
-import { chmodSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import { describe, isSystemError, SeedwrapError } from '../errors.ts';
 
 function stagingPrefix(dest: string): string {
@@ -44,6 +44,29 @@ export function checkDest(dest: string): void {
   if (st.isSymbolicLink()) throw new SeedwrapError('SEED', `seed destination ${dest} is a symlink; refusing to write through it`);
   if (!st.isDirectory()) throw new SeedwrapError('SEED', `seed destination ${dest} exists and is not a directory`);
   if (readdirSync(dest).length > 0) throw new SeedwrapError('SEED', `seed destination ${dest} is not empty`);
+}
+
+/** DEST's real path: the real path of its nearest existing ancestor, plus the rest. */
+function realDestPath(dest: string): string {
+  const missing: string[] = [];
+  let at = dest;
+  for (;;) {
+    try {
+      return join(realpathSync(at), ...missing.reverse());
+    } catch (err) {
+      if (!isSystemError(err, 'ENOENT') || dirname(at) === at) throw err;
+      missing.push(basename(at));
+      at = dirname(at);
+    }
+  }
+}
+
+/** A DEST inside the seed would put links into the seed (raising its link counts) and into the next seed taken from it. */
+export function checkOutsideSeed(src: string, dest: string): void {
+  const inside = relative(realpathSync(src), realDestPath(dest));
+  if (inside !== '..' && !inside.startsWith('../') && !isAbsolute(inside)) {
+    throw new SeedwrapError('SEED', `seed destination ${dest} is inside the seed ${src}; refusing to modify the seed`);
+  }
 }
 
 export function createStaging(dest: string): string {

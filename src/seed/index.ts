@@ -9,7 +9,7 @@
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { describe, SeedwrapError } from '../errors.ts';
 import { chunksByDirectory } from './chunks.ts';
-import { abandon, checkDest, cleanLeftovers, createStaging, ensureDest, publish } from './commit.ts';
+import { abandon, checkDest, checkOutsideSeed, cleanLeftovers, createStaging, ensureDest, publish } from './commit.ts';
 import { planSeed, type Layout } from './layout.ts';
 import type { Tally } from './place.ts';
 import type { Plan, Skipped } from './plan.ts';
@@ -18,6 +18,7 @@ import { runAsync } from './strategy-async.ts';
 import { runSync } from './strategy-sync.ts';
 import { startThreads } from './strategy-threads.ts';
 import { sizeAtLeast } from './threshold.ts';
+import { checkInterrupted } from './interrupt.ts';
 
 export interface SeedOptions {
   minBytes: number;
@@ -25,6 +26,8 @@ export interface SeedOptions {
   dryRun?: boolean;
   onProgress?: (done: number, total: number) => void;
   debug?: (line: string) => void;
+  /** Aborted by a signal (its reason, the signal's name): the seed stops, cleans up and throws "interrupted by SIG…". */
+  signal?: AbortSignal;
 }
 
 export interface SeedReport {
@@ -60,20 +63,24 @@ export async function seedTree(src: string, dest: string, opts: SeedOptions, exa
     return finish({ ...idle, outcome: 'missing-source' });
   }
   if (!srcStat.isDirectory()) throw new SeedwrapError('SEED', `seed source ${src} is not a directory`);
-  guard(`cannot prepare ${dest}`, () => checkDest(dest));
-  const { layout, plan } = guard(`cannot read the seed ${src}`, () => planSeed(src, opts.writableWorkProducts));
-  opts.debug?.(`seed ${src}: ${layout} layout, ${plan.srcs.length} files, ${plan.dirs.length} dirs, ${plan.skipped.length} skipped`);
-  const base = { ...idle, layout, files: plan.srcs.length, skipped: plan.skipped };
-  const empty = (outcome: SeedReport['outcome'], bytes: number): SeedReport => {
+  guard(`cannot prepare ${dest}`, () => {
+    checkOutsideSeed(src, dest);
+    checkDest(dest);
+  });
+  // From here on DEST is ours to create: whatever happens, it exists afterwards (empty unless seeded).
+  try {
+    const { layout, plan } = guard(`cannot read the seed ${src}`, () => planSeed(src, opts.writableWorkProducts));
+    opts.debug?.(`seed ${src}: ${layout} layout, ${plan.srcs.length} files, ${plan.dirs.length} dirs, ${plan.skipped.length} skipped`);
+    const base = { ...idle, layout, files: plan.srcs.length, skipped: plan.skipped };
+    if (plan.srcs.length === 0) return finish({ ...base, outcome: 'empty-source' });
+    const counted = guard(`cannot read the seed ${src}`, () => sizeAtLeast(plan, opts.dryRun || exactBytes ? Infinity : opts.minBytes));
+    if (counted < opts.minBytes) return finish({ ...base, outcome: 'below-threshold', bytes: counted });
+    if (opts.dryRun) return finish({ ...base, outcome: 'seeded', strategy: 'dry-run', bytes: counted });
+    const { choice, tally } = await stageAndPublish(plan, dest, opts);
+    return finish({ ...base, outcome: 'seeded', strategy: choice.strategy, bytes: counted, ...tally });
+  } finally {
     if (!opts.dryRun) ensureDest(dest);
-    return finish({ ...base, outcome, bytes });
-  };
-  if (plan.srcs.length === 0) return empty('empty-source', 0);
-  const counted = guard(`cannot read the seed ${src}`, () => sizeAtLeast(plan, opts.dryRun || exactBytes ? Infinity : opts.minBytes));
-  if (counted < opts.minBytes) return empty('below-threshold', counted);
-  if (opts.dryRun) return finish({ ...base, outcome: 'seeded', strategy: 'dry-run', bytes: counted });
-  const { choice, tally } = await stageAndPublish(plan, dest, opts);
-  return finish({ ...base, outcome: 'seeded', strategy: choice.strategy, bytes: counted, ...tally });
+  }
 }
 
 async function stageAndPublish(plan: Plan, dest: string, opts: SeedOptions): Promise<{ choice: Choice; tally: Tally }> {
@@ -83,7 +90,8 @@ async function stageAndPublish(plan: Plan, dest: string, opts: SeedOptions): Pro
     for (const gone of cleanLeftovers(dest)) opts.debug?.(`removed leftover staging ${gone}`);
     const choice = chooseStrategy(plan, staging, process.env);
     opts.debug?.(`strategy ${choice.strategy} (${choice.why})`);
-    const tally = await place(plan, staging, choice, opts.onProgress);
+    checkInterrupted(opts.signal);
+    const tally = await place(plan, staging, choice, opts);
     applyDirModes(plan, staging);
     publish(staging, dest, plan.dirs[0]?.mode ?? 0o755);
     return { choice, tally };
@@ -95,7 +103,7 @@ async function stageAndPublish(plan: Plan, dest: string, opts: SeedOptions): Pro
 }
 
 /** Creates the directories, then places the files by the chosen strategy. */
-async function place(plan: Plan, root: string, choice: Choice, onProgress?: (done: number, total: number) => void): Promise<Tally> {
+async function place(plan: Plan, root: string, choice: Choice, { onProgress, signal }: SeedOptions): Promise<Tally> {
   const total = plan.srcs.length;
   let done = 0;
   const chunks = chunksByDirectory(plan);
@@ -103,14 +111,14 @@ async function place(plan: Plan, root: string, choice: Choice, onProgress?: (don
     const threads = startThreads(plan, root, chunks, choice.workers); // they boot during the mkdir pass
     try {
       makeDirs(plan, root);
-      return await threads.run(onProgress && ((n) => onProgress(n, total)));
+      return await threads.run(onProgress && ((n) => onProgress(n, total)), signal);
     } finally {
       await threads.close();
     }
   }
   makeDirs(plan, root);
-  if (choice.strategy === 'async') return runAsync(plan, root, 16, onProgress && (() => onProgress(++done, total)));
-  return runSync(plan, root, chunks, onProgress && ((n) => onProgress((done += n), total)));
+  if (choice.strategy === 'async') return runAsync(plan, root, 16, onProgress && (() => onProgress(++done, total)), signal);
+  return runSync(plan, root, chunks, onProgress && ((n) => onProgress((done += n), total)), signal);
 }
 
 /** Directories are created owner-writable so they can be filled; rustc layout gets 0755 everywhere. */

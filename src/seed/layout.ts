@@ -10,7 +10,7 @@ import { opendirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { KIND_LINK, KIND_LOCK, KIND_OWN } from './place.ts';
 import { addFile, emptyPlan, joinRel, startGroup, type Plan } from './plan.ts';
-import { addEntry, walkDir, type Subdir, type WalkRules } from './walk.ts';
+import { addEntry, newWalk, walkDir, type Subdir, type WalkContext, type WalkRules } from './walk.ts';
 
 const SESSION = /^s-([0-9a-z]+)-[0-9a-z]+-([0-9a-z]+)$/;
 const WORKING = /^s-[0-9a-z]+-[0-9a-z]+-working$/;
@@ -74,9 +74,10 @@ function newestSession(names: string[], dir: string): string | undefined {
 
 export function planSeed(src: string, writableWorkProducts: boolean): { layout: Layout; plan: Plan } {
   const plan = emptyPlan();
+  const ctx = newWalk();
   const crateDirs = readdirSync(src).filter((name) => isCrateDir(src, name));
   if (crateDirs.length === 0) {
-    walkDir(plan, src, '', mirrorRules, new Set());
+    walkDir(plan, src, '', mirrorRules, ctx);
     return { layout: 'mirror', plan };
   }
   const sessionRules: WalkRules = {
@@ -89,12 +90,12 @@ export function planSeed(src: string, writableWorkProducts: boolean): { layout: 
   for (const entry of readdirSync(src, { withFileTypes: true })) {
     if (!crateDirs.includes(entry.name)) addEntry(plan, src, entry, '', rustcRules, subdirs);
   }
-  for (const [dir, rel, shown] of subdirs) walkDir(plan, dir, rel, rustcRules, new Set(), shown);
-  for (const name of crateDirs) planCrateDir(plan, join(src, name), name, sessionRules);
+  for (const [dir, rel, shown] of subdirs) walkDir(plan, dir, rel, rustcRules, ctx, shown);
+  for (const name of crateDirs) planCrateDir(plan, join(src, name), name, sessionRules, ctx);
   return { layout: 'rustc', plan };
 }
 
-function planCrateDir(plan: Plan, dir: string, rel: string, sessionRules: WalkRules): void {
+function planCrateDir(plan: Plan, dir: string, rel: string, sessionRules: WalkRules, ctx: WalkContext): void {
   const entries = readdirSync(dir, { withFileTypes: true });
   const names = entries.map((e) => e.name);
   const keep = newestSession(names, dir);
@@ -112,7 +113,7 @@ function planCrateDir(plan: Plan, dir: string, rel: string, sessionRules: WalkRu
     else addEntry(plan, dir, entry, rel, rustcRules, others);
   }
   if (keepLock !== undefined) addFile(plan, '', joinRel(rel, keepLock), KIND_LOCK);
-  for (const [src, childRel, shown] of others) walkDir(plan, src, childRel, rustcRules, new Set(), shown);
-  if (keep !== undefined) walkDir(plan, join(dir, keep), joinRel(rel, keep), sessionRules, new Set());
+  for (const [src, childRel, shown] of others) walkDir(plan, src, childRel, rustcRules, ctx, shown);
+  if (keep !== undefined) walkDir(plan, join(dir, keep), joinRel(rel, keep), sessionRules, ctx);
 }
 

@@ -2,6 +2,7 @@ import { link } from 'node:fs/promises';
 import { KIND_LINK, type Tally } from './place.ts';
 import type { Plan } from './plan.ts';
 import { newTally, placeHere } from './strategy-sync.ts';
+import { checkInterrupted } from './interrupt.ts';
 
 /**
  * libuv's thread pool with `limit` operations in flight (the bounded-async
@@ -10,11 +11,12 @@ import { newTally, placeHere } from './strategy-sync.ts';
  * (docs/seeding.md); kept so the benchmark keeps measuring it. Anything but a
  * plain link (fallbacks, own inodes, locks) goes through the synchronous placer.
  */
-export async function runAsync(plan: Plan, root: string, limit = 16, onFile?: () => void): Promise<Tally> {
+export async function runAsync(plan: Plan, root: string, limit = 16, onFile?: () => void, signal?: AbortSignal): Promise<Tally> {
   const tally = newTally();
   let next = 0;
   async function lane(): Promise<void> {
     while (next < plan.srcs.length) {
+      checkInterrupted(signal);
       await placeOne(plan, root, next++, tally);
       onFile?.();
     }

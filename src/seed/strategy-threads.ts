@@ -12,6 +12,7 @@ import type { Plan } from './plan.ts';
 import type { Chunk } from './chunks.ts';
 import { newTally, placeHere } from './strategy-sync.ts';
 import { SLOT, workerSource } from './worker-source.ts';
+import { checkInterrupted, maybeYield, SLICE_MS } from './interrupt.ts';
 
 export interface WorkerFailure {
   message: string;
@@ -27,7 +28,7 @@ function sharedState(threads: number): { control: Int32Array; tallies: Int32Arra
 
 export interface Threads {
   /** Places every file (the directories must exist), main thread included; resolves with the total tally. */
-  run(onProgress?: (done: number) => void): Promise<Tally>;
+  run(onProgress?: (done: number) => void, signal?: AbortSignal): Promise<Tally>;
   /** Stops and terminates the workers; always called, after `run` or instead of it. */
   close(): Promise<void>;
 }
@@ -47,19 +48,19 @@ export function startThreads(plan: Plan, root: string, chunks: Chunk[], workers:
   });
   failures.forEach((f) => f.catch(() => {})); // observed in run(); a failure after close() is moot
   return {
-    async run(onProgress) {
+    async run(onProgress, signal) {
       Atomics.store(control, SLOT.ready, 1);
       Atomics.notify(control, SLOT.ready);
       const mine = newTally();
       try {
-        claimLoop(plan, root, chunks, control, mine, onProgress);
+        await claimLoop(plan, root, chunks, control, mine, onProgress, signal);
       } catch (err) {
         Atomics.store(control, SLOT.stop, 1);
         throw err;
       }
       const ticker = onProgress && setInterval(() => onProgress(Atomics.load(control, SLOT.done)), 100);
       try {
-        await Promise.race([allPlaced(control, plan.srcs.length), ...failures]);
+        await Promise.race([allPlaced(control, plan.srcs.length, signal), ...failures]);
       } finally {
         clearInterval(ticker);
       }
@@ -78,7 +79,8 @@ export function startThreads(plan: Plan, root: string, chunks: Chunk[], workers:
   };
 }
 
-function claimLoop(plan: Plan, root: string, chunks: Chunk[], control: Int32Array, tally: Tally, onProgress?: (done: number) => void): void {
+async function claimLoop(plan: Plan, root: string, chunks: Chunk[], control: Int32Array, tally: Tally, onProgress?: (done: number) => void, signal?: AbortSignal): Promise<void> {
+  let sliceEnd = performance.now() + SLICE_MS;
   while (Atomics.load(control, SLOT.stop) === 0) {
     const c = Atomics.add(control, SLOT.next, 1);
     if (c >= chunks.length) return;
@@ -86,6 +88,7 @@ function claimLoop(plan: Plan, root: string, chunks: Chunk[], control: Int32Arra
     for (let i = start; i < end; i++) placeHere(plan.srcs[i]!, `${root}/${plan.rels[i]!}`, plan.kinds[i]!, tally);
     const done = Atomics.add(control, SLOT.done, end - start) + end - start; // not inside `onProgress?.()`: its arguments are skipped when it is absent
     onProgress?.(done);
+    sliceEnd = await maybeYield(sliceEnd, signal);
   }
 }
 
@@ -94,8 +97,9 @@ function claimLoop(plan: Plan, root: string, chunks: Chunk[], control: Int32Arra
  * Polls every millisecond: Atomics.waitAsync would be neater, but in Node its
  * timeout does not keep the event loop alive, so a missed wake-up hangs.
  */
-async function allPlaced(control: Int32Array, total: number): Promise<void> {
+async function allPlaced(control: Int32Array, total: number, signal?: AbortSignal): Promise<void> {
   for (;;) {
+    checkInterrupted(signal);
     const done = Atomics.load(control, SLOT.done);
     if (done >= total) return;
     if (Atomics.load(control, SLOT.stop) === 1) return new Promise(() => {}); // a failure message is on its way

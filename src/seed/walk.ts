@@ -5,7 +5,7 @@
  * sockets and devices are skipped and reported: none belongs in a seed.
  */
 import { readdirSync, realpathSync, statSync, type Dirent, type BigIntStats, type Stats } from 'node:fs';
-import { isSystemError } from '../errors.ts';
+import { isSystemError, SeedwrapError } from '../errors.ts';
 import { addFile, joinRel, startGroup, type Plan } from './plan.ts';
 
 export interface WalkRules {
@@ -31,24 +31,45 @@ function specialKind(st: { isFIFO(): boolean; isSocket(): boolean; isCharacterDe
 
 /**
  * Adds the directory `srcDir` (already known to be one) as `rel` in DEST.
- * `ancestors` holds the dev+ino of every directory on the path from the root.
  */
-export function walkDir(plan: Plan, srcDir: string, rel: string, rules: WalkRules, ancestors: Set<string>, shownAs = srcDir): void {
+/**
+ * A directory reached more often than this (through directory symlinks) makes
+ * the seed a symlink DAG, whose walk grows exponentially with its depth (k
+ * levels of two links to the next level: 2^k copies). Refused, not walked.
+ */
+export const MAX_VISITS = 16;
+
+/** State of one plan's walk: the dev+ino of the directories on the current path, and of every directory walked so far. */
+export interface WalkContext {
+  ancestors: Set<string>;
+  visits: Map<string, number>;
+}
+
+export function newWalk(): WalkContext {
+  return { ancestors: new Set(), visits: new Map() };
+}
+
+export function walkDir(plan: Plan, srcDir: string, rel: string, rules: WalkRules, ctx: WalkContext, shownAs = srcDir): void {
   const st = statSync(srcDir, { bigint: true });
   const id = identity(st);
-  if (ancestors.has(id)) {
+  if (ctx.ancestors.has(id)) {
     plan.skipped.push({ path: shownAs, reason: 'directory cycle' });
     return;
   }
+  const visits = (ctx.visits.get(id) ?? 0) + 1;
+  if (visits > MAX_VISITS) {
+    throw new SeedwrapError('SEED', `${srcDir} is reached through directory symlinks more than ${MAX_VISITS} times (via ${shownAs}); refusing to seed a symlink DAG`);
+  }
+  ctx.visits.set(id, visits);
   plan.dirs.push({ rel, mode: rules.dirMode(Number(st.mode & 0o7777n)) });
   const entries = readdirSync(srcDir, { withFileTypes: true });
   const subdirs: Subdir[] = [];
   startGroup(plan);
   for (const entry of entries) addEntry(plan, srcDir, entry, rel, rules, subdirs);
   if (subdirs.length === 0) return;
-  ancestors.add(id);
-  for (const [src, childRel, shown] of subdirs) walkDir(plan, src, childRel, rules, ancestors, shown);
-  ancestors.delete(id);
+  ctx.ancestors.add(id);
+  for (const [src, childRel, shown] of subdirs) walkDir(plan, src, childRel, rules, ctx, shown);
+  ctx.ancestors.delete(id);
 }
 
 /** Adds one directory entry; directories are collected into `subdirs` for the caller to walk. */
