@@ -11,6 +11,7 @@ import { toOptions, type Options } from './options.ts';
 import { prepareArgs } from './paramFile.ts';
 import { runSeeding } from './seeding.ts';
 import { signalExitCode } from './signals.ts';
+import { planStableCwd, type StableCwd } from './stableCwd.ts';
 import { parseSubsts } from './subst.ts';
 
 /**
@@ -30,7 +31,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     const opts = toOptions(parsed.flags);
     const resolvePath = (p: string) => resolve(io.cwd, p);
 
-    const mappings = parseSubsts(opts.substs, io.cwd, opts.outDir);
+    // Where the child runs decides `${pwd}` and OUT_DIR.
+    const stable = opts.stableCwd ? stableCwd(io, debug) : undefined;
+    const pwd = stable?.path ?? io.cwd;
+    const mappings = parseSubsts(opts.substs, io.cwd, opts.outDir, pwd);
     const raw = [...parsed.child];
     for (const file of opts.argFiles) raw.push(...readLineFile(resolvePath(file), `--arg-file ${file}`));
     const { args, allowsFeatures } = prepareArgs(raw, mappings, resolvePath);
@@ -41,7 +45,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       stableStatusFile: opts.stableStatusFile,
       volatileStatusFile: opts.volatileStatusFile,
       outDir: opts.outDir,
-      cwd: io.cwd,
+      cwd: pwd,
       mappings,
       resolvePath,
     });
@@ -52,8 +56,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     // no child is started (nor does --exit-early report success).
     if (io.signal?.aborted) return signalExitCode(io.signal.reason);
     if (opts.exitEarly) return 0;
-    const [program, ...childArgs] = args;
-    if (program === undefined) throw new SeedwrapError('USAGE', 'no program to run: give one after -- (or in an --arg-file)');
+    const [first, ...rest] = args;
+    if (first === undefined) throw new SeedwrapError('USAGE', 'no program to run: give one after -- (or in an --arg-file)');
+    const [program, childArgs] = stable ? stable.wrap(first, rest) : [first, rest];
 
     const open = (path: string, flag: string) => {
       try {
@@ -94,6 +99,16 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   } finally {
     for (const fd of fds) closeSync(fd);
   }
+}
+
+function stableCwd(io: Io, debug?: (line: string) => void): StableCwd | undefined {
+  const plan = planStableCwd(io.cwd);
+  if (plan.kind === 'unavailable') {
+    io.stderr.write(`seedwrap: --stable-cwd: ${plan.reason}; rustc runs in ${io.cwd} and cannot reuse a seed made in another sandbox\n`);
+    return undefined;
+  }
+  if (plan.kind === 'stable') debug?.(`stable cwd ${plan.stable.path} for ${io.cwd}`);
+  return plan.kind === 'stable' ? plan.stable : undefined;
 }
 
 function fileSink(fd: number): Sink {

@@ -23,6 +23,7 @@ export interface Options {
   seedPrevDir?: [string, string];
   seedMinBytes: number;
   exitEarly: boolean;
+  stableCwd: boolean;
   writeUnusedInputs?: [string, string];
 }
 
@@ -63,6 +64,7 @@ export function toOptions(flags: ParsedFlags): Options {
     seedPrevDir: two('--seed-prev-dir'),
     seedMinBytes: parseSeedMinMb(one('--seed-min-mb')),
     exitEarly,
+    stableCwd: bool('--stable-cwd'),
     writeUnusedInputs: two('--write-unused-inputs'),
   };
 }

@@ -12,9 +12,10 @@ export interface Mapping {
  * Parses `--subst` values (then `out_dir=D` for `--out-dir`, after the
  * user's). A value that is exactly `${pwd}`, `${output_base}` or `${exec_root}`
  * stands for that directory; Bazel passes these so a sandboxed action's paths
- * are known only when it runs.
+ * are known only when it runs. `pwd` is where the child will run: the cwd,
+ * or the stable path of `--stable-cwd`.
  */
-export function parseSubsts(values: readonly string[], cwd: string, outDir: string | undefined): Mapping[] {
+export function parseSubsts(values: readonly string[], cwd: string, outDir: string | undefined, pwd = cwd): Mapping[] {
   let outputBase: string | undefined;
   const getOutputBase = () => (outputBase ??= findOutputBase(cwd));
   const mappings = values.map((entry): Mapping => {
@@ -22,7 +23,7 @@ export function parseSubsts(values: readonly string[], cwd: string, outDir: stri
     if (eq < 0) throw new SeedwrapError('USAGE', `--subst "${entry}" has no "=" (expected KEY=VALUE)`);
     const key = entry.slice(0, eq);
     let value = entry.slice(eq + 1);
-    if (value === '${pwd}') value = cwd;
+    if (value === '${pwd}') value = pwd;
     else if (value === '${output_base}') value = getOutputBase();
     else if (value === '${exec_root}') value = join(getOutputBase(), 'execroot', basename(cwd));
     return { key, value };

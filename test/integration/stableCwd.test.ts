@@ -1,0 +1,83 @@
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { planStableCwd } from '../../src/stableCwd.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { DUMP, NODE, runMain } from '../helpers/wrapper.ts';
+
+const RUSTC = process.env.RUSTC ?? join(process.env.HOME ?? '/root', '.cargo/bin/rustc');
+
+/** A directory shaped like Bazel's `<output_base>/sandbox/<strategy>/<N>/execroot/<ws>`. */
+function sandbox(outputBase: string, n: number): string {
+  const dir = join(outputBase, 'sandbox', 'linux-sandbox', String(n), 'execroot', 'ws');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+// Needs a mount namespace: as root (CI) or with unprivileged user namespaces.
+const canNamespace = planStableCwd('/x/sandbox/linux-sandbox/1/execroot/ws').kind === 'stable';
+
+describe('--stable-cwd', () => {
+  it('outside a sandbox changes nothing', async () => {
+    const dir = tempDir();
+    const r = await runMain(['--stable-cwd', 'true', '--subst', 'pwd=${pwd}', '--', NODE, DUMP, '${pwd}'], { cwd: dir });
+    const dump = JSON.parse(r.stdout.toString()) as { argv: string[]; cwd: string };
+    expect(dump.cwd).toBe(dir);
+    expect(dump.argv).toEqual([dir]);
+  });
+
+  it.runIf(canNamespace)('inside a sandbox the child runs at <output_base>/sandbox/stable/execroot/<ws>, and writes land in the sandbox', async () => {
+    const base = tempDir();
+    const stable = join(base, 'sandbox', 'stable', 'execroot', 'ws');
+    for (const n of [3, 4]) {
+      const dir = sandbox(base, n);
+      writeFileSync(join(dir, 'input.txt'), `input ${n}`);
+      const r = await runMain(['--stable-cwd', 'true', '--subst', 'pwd=${pwd}', '--out-dir', 'out', '--stdout-file', 'dump.json', '--',
+        '/bin/sh', '-c', `cat input.txt > written.txt; exec "$0" "$@"`, NODE, DUMP, '${pwd}'], { cwd: dir });
+      expect(r.stderr.toString()).toBe('');
+      expect(r.exitCode).toBe(0);
+      const dump = JSON.parse(readFileSync(join(dir, 'dump.json'), 'utf8')) as { argv: string[]; cwd: string; env: Record<string, string> };
+      expect(dump.cwd).toBe(stable);
+      expect(dump.argv).toEqual([stable]);
+      expect(dump.env.OUT_DIR).toBe(join(stable, 'out'));
+      // The child saw this sandbox's files and wrote into this sandbox.
+      expect(readFileSync(join(dir, 'written.txt'), 'utf8')).toBe(`input ${n}`);
+    }
+  });
+
+  it.runIf(canNamespace)('real rustc reuses a session made in another sandbox only with --stable-cwd', async () => {
+    const base = tempDir();
+    const src = Array.from({ length: 50 }, (_, i) => `pub fn f${i}(x: u32) -> u32 { x.wrapping_mul(${i + 1}) }`).join('\n') + '\n';
+    const compile = (dir: string, stableFlag: boolean, assertLoaded: boolean) =>
+      runMain([
+        ...(stableFlag ? ['--stable-cwd', 'true'] : []),
+        '--subst', 'pwd=${pwd}', '--rustc-output-format', 'rendered', '--',
+        RUSTC, '--crate-type=rlib', '--crate-name=lib', 'lib.rs', '--edition=2021', '--error-format=json', '--json=artifacts',
+        '-Cincremental=incr', '--out-dir=out', '--remap-path-prefix=${pwd}=',
+        ...(assertLoaded ? ['-Zassert-incr-state=loaded'] : []),
+      ], { cwd: dir, env: { RUSTC_BOOTSTRAP: '1', HOME: process.env.HOME ?? '/root' } });
+
+    for (const stableFlag of [false, true]) {
+      const first = sandbox(base, stableFlag ? 10 : 20);
+      writeFileSync(join(first, 'lib.rs'), src);
+      mkdirSync(join(first, 'out'));
+      const cold = await compile(first, stableFlag, false);
+      expect(cold.stderr.toString()).toBe('');
+      expect(cold.exitCode).toBe(0);
+      // The next action runs in another sandbox, seeded with the first one's tree.
+      const second = sandbox(base, stableFlag ? 11 : 21);
+      writeFileSync(join(second, 'lib.rs'), src + '// an edit\n');
+      mkdirSync(join(second, 'out'));
+      cpSync(join(first, 'incr'), join(second, 'incr'), { recursive: true });
+      const rebuild = await compile(second, stableFlag, true);
+      if (stableFlag) {
+        expect(rebuild.stderr.toString()).toBe('');
+        expect(rebuild.exitCode).toBe(0);
+      } else {
+        // rustc discards the session: the sandbox path is in its command-line hash.
+        expect(rebuild.exitCode).not.toBe(0);
+        expect(rebuild.stderr.toString()).toMatch(/existing incremental cache directory should be successfully loaded/);
+      }
+    }
+  });
+});
