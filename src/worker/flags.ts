@@ -65,3 +65,32 @@ export function outputBaseOf(cwd: string): string {
   const base = parent.endsWith('/execroot') ? grand : grand.endsWith('/bazel-workers') ? dirname(grand) : grand;
   return base;
 }
+
+/**
+ * For one-shot mode (Bazel's `local`/`sandboxed` strategies run a worker-style
+ * action as `seedwrap STARTUP... @flagfile`): drops the worker-only flags and
+ * inlines a Bazel worker flagfile, an `@path` argument in flag position whose
+ * lines (multiline format: one argument per line, `\r\n` tolerated) are the
+ * arguments a worker would have received in WorkRequest.arguments. `@@x` is an
+ * escaped literal `@x`, as in Bazel. Arguments after `--` are left to main
+ * (rustc param files there are process_wrapper's business).
+ */
+export function oneShotArgv(argv: readonly string[], cwd: string, read: (path: string) => string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') break;
+    if (arg === DIR_FLAG || arg === MAX_FLAG) {
+      i++;
+      continue;
+    }
+    if (arg.startsWith('@@')) out.push(arg.slice(1));
+    else if (arg.startsWith('@') && arg.length > 1) {
+      const lines = read(resolve(cwd, arg.slice(1))).split('\n');
+      if (lines.at(-1) === '') lines.pop();
+      for (const line of lines) out.push(line.endsWith('\r') ? line.slice(0, -1) : line);
+    } else out.push(arg);
+  }
+  return [...out, ...argv.slice(i)];
+}

@@ -167,3 +167,17 @@ describe('cache keys and eviction', () => {
     expect(outputBaseOf('/ob/bazel-workers/worker-3-Rustc/ws')).toBe('/ob');
   });
 });
+
+describe('one-shot fallback of a worker-style action', () => {
+  it('drops worker-only flags and inlines the flagfile', async () => {
+    const { oneShotArgv } = await import('../../src/worker/flags.ts');
+    const dir = mkdtempSync(join(root, 'oneshot-'));
+    writeFileSync(join(dir, 'a.params'), '--subst\npwd=${pwd}\r\n--\nrustc\n@rustc.params\n');
+    const read = (p: string) => readFileSync(p, 'utf8');
+    expect(oneShotArgv(['--worker-incremental-dir', 'auto', '--subst', 'x=y', '@a.params'], dir, read)).toEqual([
+      '--subst', 'x=y', '--subst', 'pwd=${pwd}', '--', 'rustc', '@rustc.params',
+    ]);
+    expect(oneShotArgv(['--', 'prog', '@kept', '--worker-incremental-dir'], dir, read)).toEqual(['--', 'prog', '@kept', '--worker-incremental-dir']);
+    expect(oneShotArgv(['@@literal'], dir, read)).toEqual(['@literal']);
+  });
+});
