@@ -35,9 +35,12 @@ function specialKind(st: { isFIFO(): boolean; isSocket(): boolean; isCharacterDe
 /**
  * A directory reached more often than this (through directory symlinks) makes
  * the seed a symlink DAG, whose walk grows exponentially with its depth (k
- * levels of two links to the next level: 2^k copies). Refused, not walked.
+ * levels of two links to the next level: 2^k copies of the deepest). Up to
+ * this bound the DAG is expanded path by path (k=8 levels still seed, 511
+ * files); past it the seed is refused, after at most ~2×MAX_VISITS directory
+ * walks of such a chain, instead of running for hours.
  */
-export const MAX_VISITS = 16;
+export const MAX_VISITS = 256;
 
 /** State of one plan's walk: the dev+ino of the directories on the current path, and of every directory walked so far. */
 export interface WalkContext {

@@ -31,16 +31,27 @@ describe('DEST inside the seed', () => {
 });
 
 describe('a symlink DAG', () => {
-  it(`24 levels of two directory symlinks: refused quickly, nothing left behind`, async () => {
-    const src = join(root, 'dag');
-    for (let i = 0; i <= 24; i++) {
+  /** k levels `l0..lk`, each with a file and two symlinks to the next level. */
+  function dag(name: string, k: number): string {
+    const src = join(root, name);
+    for (let i = 0; i <= k; i++) {
       mkdirSync(join(src, `l${i}`), { recursive: true });
       writeFileSync(join(src, `l${i}`, 'f'), String(i));
     }
-    for (let i = 0; i < 24; i++) {
+    for (let i = 0; i < k; i++) {
       symlinkSync(`../l${i + 1}`, join(src, `l${i}`, 'a'));
       symlinkSync(`../l${i + 1}`, join(src, `l${i}`, 'b'));
     }
+    return src;
+  }
+
+  it('8 levels (the deepest directory reached 256 times) are expanded path by path', async () => {
+    const report = await seed(join(dag('dag8', 8), 'l0'), join(root, 'dag8-dest'), opts);
+    expect(report.files).toBe(2 ** 9 - 1);
+  });
+
+  it('24 levels: refused quickly, nothing left behind', async () => {
+    const src = dag('dag', 24);
     const started = performance.now();
     const err = await seed(join(src, 'l0'), join(root, 'dag-dest'), opts).catch((e: unknown) => e);
     expect(performance.now() - started).toBeLessThan(5000);
