@@ -6,7 +6,7 @@
 // loads it faster than an ES module (see docs/dependencies.md).
 import { build } from 'esbuild';
 import { chmodSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -14,10 +14,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outfile = process.argv[2] ?? join(root, 'dist', 'seedwrap.cjs');
 mkdirSync(dirname(outfile), { recursive: true });
 
-await build({
+const common = {
   absWorkingDir: root,
-  entryPoints: ['bin/seedwrap.ts'],
-  outfile,
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -26,7 +24,41 @@ await build({
   legalComments: 'none',
   sourcemap: false,
   charset: 'utf8',
-  banner: { js: '#!/usr/bin/env node' },
   logLevel: 'warning',
+};
+
+// Modules that only some runs need (the worker, the seeding engine, the
+// `seed` command with commander). V8 pre-parses every function of a script it
+// loads, so merely carrying them cost each one-shot action ~3 ms of CPU
+// (docs/benchmarks-startup.md). Each is bundled on its own and embedded as a
+// string, compiled only when its dynamic import() runs.
+const LAZY = new Set(['src/worker/index.ts', 'src/seed/index.ts', 'src/seed/command.ts']);
+
+const lazyChunks = {
+  name: 'lazy-chunks',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, (args) => {
+      if (args.kind !== 'dynamic-import') return undefined;
+      const path = resolve(args.resolveDir, args.path);
+      return LAZY.has(relative(root, path)) ? { path, namespace: 'lazy-chunk' } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-chunk' }, async (args) => {
+      const chunk = await build({ ...common, entryPoints: [args.path], write: false, plugins: [lazyChunks] });
+      const code = chunk.outputFiles[0].text;
+      return {
+        loader: 'js',
+        resolveDir: root,
+        contents: `const m = { exports: {} };\nnew Function('module', 'exports', 'require', ${JSON.stringify(code)})(m, m.exports, require);\nmodule.exports = m.exports;\n`,
+      };
+    });
+  },
+};
+
+await build({
+  ...common,
+  entryPoints: ['bin/seedwrap.ts'],
+  outfile,
+  banner: { js: '#!/usr/bin/env node' },
+  plugins: [lazyChunks],
 });
 chmodSync(outfile, 0o755);
