@@ -44,8 +44,8 @@ interface InFlight {
  * The request loop: decode requests from stdin, run each through `run`
  * concurrently (multiplex) or one after another (request_id 0), answer each
  * exactly once. Resolves with the worker's exit code after stdin ends and all
- * in-flight requests have answered: 0, or 1 after a framing error or a broken
- * stdout.
+ * in-flight requests have answered: 0, 1 after a framing error or a broken
+ * stdout, 128+n after a shutdown by signal n (see WorkerStreams.signal).
  */
 export function serve(streams: WorkerStreams, options: ServeOptions): Promise<number> {
   const protocol = new AutoProtocol();
@@ -54,6 +54,8 @@ export function serve(streams: WorkerStreams, options: ServeOptions): Promise<nu
   let singleplex: Promise<void> = Promise.resolve();
   let exitCode = 0;
   let stopped = false;
+  /** Set when the worker must not start children any more (shutdown, broken stdout). */
+  let halted: { reason: unknown } | undefined;
   const log = (line: string) => streams.stderr.write(`${PREFIX} ${line}\n`);
   // Bazel 4.2.3 never sets `verbosity` (newer Bazel sets it for --worker_verbose);
   // process_wrapper's debug variable turns the same logging on.
@@ -62,9 +64,14 @@ export function serve(streams: WorkerStreams, options: ServeOptions): Promise<nu
   const writer = new FrameWriter(streams.stdout, (err) => {
     log(`cannot write responses (${err.message}); cancelling in-flight requests and exiting`);
     exitCode = 1;
-    for (const f of inFlight.values()) f.controller.abort();
-    stop();
+    halt(undefined);
   });
+
+  function halt(reason: unknown): void {
+    halted = { reason };
+    for (const f of inFlight.values()) f.controller.abort(reason);
+    stop();
+  }
 
   function answer(res: WorkResponse): void {
     writer.write(protocol.encode(res));
@@ -74,6 +81,8 @@ export function serve(streams: WorkerStreams, options: ServeOptions): Promise<nu
     const id = req.requestId;
     const entry: InFlight = { controller: new AbortController(), cancelled: false };
     inFlight.set(id, entry);
+    // A singleplex request queued behind another must not start after a halt.
+    if (halted) entry.controller.abort(halted.reason);
     const ctx = {
       streams,
       startupArgs: options.startupArgs,
@@ -170,9 +179,8 @@ export function serve(streams: WorkerStreams, options: ServeOptions): Promise<nu
     const reason: unknown = streams.signal?.reason;
     const signo = typeof reason === 'string' ? (constants.signals as Record<string, number>)[reason] : undefined;
     log(`shutting down${signo ? ` on ${String(reason)}` : ''}: cancelling ${inFlight.size} in-flight request(s)`);
-    for (const f of inFlight.values()) f.controller.abort(reason);
     if (signo !== undefined) exitCode = 128 + signo;
-    stop();
+    halt(reason);
   };
   if (streams.signal?.aborted) onShutdown();
   else streams.signal?.addEventListener('abort', onShutdown, { once: true });

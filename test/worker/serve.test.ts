@@ -159,6 +159,25 @@ describe('worker shutdown', () => {
   });
 });
 
+describe('worker shutdown, singleplex', () => {
+  it('does not start a queued singleplex request after the shutdown', async () => {
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
+    const controller = new AbortController();
+    const exit = runWorker([], { stdin, stdout, stderr: new PassThrough(), cwd: root, env: process.env, signal: controller.signal }, main);
+    const client = new WorkerClient(stdin, stdout, 'proto');
+    const first = join(root, 'single-1.pid');
+    const second = join(root, 'single-2.pid');
+    client.send({ arguments: sh(`echo $$ > ${first}; exec sleep 60`) });
+    client.send({ arguments: sh(`echo $$ > ${second}; exec sleep 60`) });
+    while (!existsSync(first) || readFileSync(first, 'utf8').trim() === '') await new Promise((r) => setTimeout(r, 10));
+    controller.abort('SIGTERM');
+    expect(await exit).toBe(143);
+    expect(alive(Number(readFileSync(first, 'utf8')))).toBe(false);
+    expect(existsSync(second)).toBe(false);
+  });
+});
+
 describe('worker startup', () => {
   it('reports an unfinished frame at EOF', async () => {
     const { stdin, exit, log } = startWorker('proto');
