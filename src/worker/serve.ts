@@ -1,9 +1,9 @@
-import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import type { Io } from '../io.ts';
 import { FrameWriter } from './frame-writer.ts';
 import { FramingError, RequestError, type WorkRequest, type WorkResponse } from './messages.ts';
 import { AutoProtocol } from './protocol.ts';
+import { FORWARDED_SIGNALS, isForwardedSignal } from '../signals.ts';
 import { describeError, executeRequest, PREFIX } from './request.ts';
 
 /** The process streams the worker talks over, plus what each request inherits. */
@@ -177,7 +177,7 @@ export function serve(streams: WorkerStreams, options: ServeOptions): Promise<nu
     // A signal name as the reason ('SIGTERM') is forwarded to each child by
     // main, and the worker then reports 128+n as a signal death would.
     const reason: unknown = streams.signal?.reason;
-    const signo = typeof reason === 'string' ? (constants.signals as Record<string, number>)[reason] : undefined;
+    const signo = isForwardedSignal(reason) ? FORWARDED_SIGNALS[reason] : undefined;
     log(`shutting down${signo ? ` on ${String(reason)}` : ''}: cancelling ${inFlight.size} in-flight request(s)`);
     if (signo !== undefined) exitCode = 128 + signo;
     halt(reason);
