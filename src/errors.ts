@@ -11,6 +11,11 @@ export type ErrorCode =
   | 'OUTPUT' // an output file could not be written
   | 'SEED'; // seeding failed (callers turn this into "starting cold")
 
+// The bundle compiles the worker and the seeding engine as separate chunks,
+// each with its own copy of this module (scripts/build.mjs). A registry symbol
+// is the same in every copy, so `instanceof` holds across them.
+const BRAND = Symbol.for('seedwrap.SeedwrapError');
+
 export class SeedwrapError extends Error {
   readonly code: ErrorCode;
   readonly exitCode: number;
@@ -20,6 +25,11 @@ export class SeedwrapError extends Error {
     this.name = 'SeedwrapError';
     this.code = code;
     this.exitCode = options.exitCode ?? 1;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
   }
 }
 
@@ -31,7 +41,7 @@ export interface SystemError extends Error {
 }
 
 export function isSystemError(err: unknown, ...codes: string[]): err is SystemError {
-  if (!(err instanceof Error) || !('code' in err) || typeof err.code !== 'string') return false;
+  if (!(err instanceof Error) || err instanceof SeedwrapError || !('code' in err) || typeof err.code !== 'string') return false;
   return codes.length === 0 || codes.includes(err.code);
 }
 

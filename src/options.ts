@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { SeedwrapError } from './errors.ts';
+import { parseMinMb } from './seed/min-mb.ts';
 import type { ParsedFlags } from './flags.ts';
 import type { RustcOutputFormat } from './rustcOutput.ts';
 
@@ -70,10 +71,6 @@ export function toOptions(flags: ParsedFlags): Options {
 }
 
 /** `--seed-min-mb N`: an unsigned whole number of MiB; 0 seeds everything. */
-export function parseSeedMinMb(value: string | undefined, flag = '--seed-min-mb'): number {
-  if (value === undefined) return DEFAULT_SEED_MIN_MB * MIB;
-  if (!/^[0-9]+$/.test(value)) throw new SeedwrapError('USAGE', `${flag} "${value}" is not a whole number of MiB (e.g. 20; 0 = always seed)`);
-  const mb = Number(value);
-  if (!Number.isSafeInteger(mb * MIB)) throw new SeedwrapError('USAGE', `${flag} "${value}" is too large`);
-  return mb * MIB;
+export function parseSeedMinMb(value: string | undefined): number {
+  return (value === undefined ? DEFAULT_SEED_MIN_MB : parseMinMb('--seed-min-mb', value)) * MIB;
 }

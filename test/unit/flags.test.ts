@@ -68,8 +68,8 @@ describe('toOptions', () => {
     expect(toOptions(run(['--', 'p']).flags).seedMinBytes).toBe(20 * 1048576);
     expect(toOptions(run(['--seed-min-mb', '0', '--', 'p']).flags).seedMinBytes).toBe(0);
     for (const bad of ['-1', '1.5', 'x', '1e3', ' 1', '0x10']) {
-      expect(() => toOptions(run(['--seed-min-mb', bad, '--', 'p']).flags)).toThrow(/--seed-min-mb ".*" is not a whole number of MiB/);
+      expect(() => toOptions(run(['--seed-min-mb', bad, '--', 'p']).flags)).toThrow(/--seed-min-mb: expected an unsigned integer number of MiB \(0 = always seed\), got ".*"/);
     }
-    expect(() => toOptions(run(['--seed-min-mb', '99999999999999', '--', 'p']).flags)).toThrow(/--seed-min-mb "99999999999999" is too large/);
+    expect(() => toOptions(run(['--seed-min-mb', '99999999999999', '--', 'p']).flags)).toThrow(/--seed-min-mb: "99999999999999" MiB is too large/);
   });
 });
