@@ -1,5 +1,5 @@
-// The bench's stand-in for src/cli.ts with the changes docs/worker.md asks
-// for (signal wiring in worker mode; oneShotArgv in one-shot mode), so that
+// The bench's stand-in for src/cli.ts with the change docs/worker.md asks
+// for (oneShotArgv in one-shot mode; src/cli.ts already wires signals), so that
 // bench/worker/bazel.mjs can run a worker-style action both ways. Not shipped.
 import { readFileSync } from 'node:fs';
 import { main } from '../../src/main.ts';
