@@ -1,7 +1,7 @@
 /**
- * PENDING (not collected: rename to dest-inside-seed.pending.test.ts once fixed).
+ * Regression test (was pending; the seed engine now passes it).
  *
- * Bug: DEST inside SRC is accepted and the seed source is modified, against
+ * Was: DEST inside SRC is accepted and the seed source is modified, against
  * "the seed source is never modified" (spec §9). `seedwrap seed s s/inner`
  * (or `--copy-seed s s/a/inner`) creates `s/inner/...` inside the seed, with
  * hard links that raise the seed files' link counts; a later seed from `s`

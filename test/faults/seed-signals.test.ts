@@ -1,7 +1,7 @@
 /**
- * PENDING (not collected: rename to seed-signals.pending.test.ts once fixed).
+ * Regression test (was pending; the seed engine now passes it).
  *
- * Bug: `seedwrap seed SRC DEST` ignores SIGINT (Ctrl-C) and SIGTERM. src/cli.ts
+ * Was: `seedwrap seed SRC DEST` ignores SIGINT (Ctrl-C) and SIGTERM. src/cli.ts
  * run() installs the one-shot forwarding handlers (`process.on(sig, () =>
  * controller.abort(sig))`) before it dispatches `seed`, and
  * src/seed/command.ts never looks at io.signal: the signal is swallowed, the

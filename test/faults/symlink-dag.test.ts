@@ -1,7 +1,7 @@
 /**
- * PENDING (not collected: rename to symlink-dag.pending.test.ts once fixed).
+ * Regression test (was pending; the seed engine now passes it).
  *
- * Bug: a tiny seed with a DAG of directory symlinks makes seeding effectively
+ * Was: a tiny seed with a DAG of directory symlinks makes seeding effectively
  * hang. src/seed/walk.ts follows every directory symlink (followLink →
  * subdirs.push(realpathSync(src))) and detects only cycles on the ancestor
  * chain (walkDir's `ancestors`), so k levels of two symlinks to the next level
