@@ -1,5 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { SeedwrapError, describe } from './errors.ts';
 import { main } from './main.ts';
 import { FORWARDED_SIGNALS, type ForwardedSignal } from './signals.ts';
+
+/**
+ * Bazel runs a worker-capable action one-shot under `--strategy=local` or
+ * `sandboxed` as `seedwrap STARTUP... @flagfile`: such an argv (an `@` token or
+ * a worker-only flag in flag position, both errors in process_wrapper's
+ * grammar) is flattened as the worker would have received it.
+ */
+function isWorkerStyle(argv: readonly string[]): boolean {
+  for (const arg of argv) {
+    if (arg === '--') return false;
+    if (arg.startsWith('@') || arg.startsWith('--worker-incremental-')) return true;
+  }
+  return false;
+}
+
+function readFlagfile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new SeedwrapError('INPUT', `worker flagfile @${path}: cannot read: ${describe(err)}`, { cause: err });
+  }
+}
 
 /** `--persistent_worker` in flag position (before `--`) selects worker mode. */
 function isWorker(argv: readonly string[]): boolean {
@@ -30,6 +54,16 @@ export async function run(argv: string[]): Promise<number> {
   if (argv[0] === 'seed') {
     const { seedCommand } = await import('./seed/command.ts');
     return seedCommand(argv.slice(1), io);
+  }
+  if (isWorkerStyle(argv)) {
+    const { oneShotArgv } = await import('./worker/flags.ts');
+    try {
+      argv = oneShotArgv(argv, io.cwd, readFlagfile);
+    } catch (err) {
+      if (!(err instanceof SeedwrapError)) throw err;
+      process.stderr.write(`seedwrap: ${err.message}\n`);
+      return err.exitCode;
+    }
   }
   return main(argv, io);
 }

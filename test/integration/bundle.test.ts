@@ -101,3 +101,22 @@ describe('files for Bazel', () => {
     expect(readFileSync(join(dir, 'o'), 'utf8')).toBe('');
   });
 });
+
+describe('a worker-style action run one-shot (Bazel --strategy=local|sandboxed)', () => {
+  it('inlines the @flagfile in flag position and drops worker-only flags', async () => {
+    const dir = tempDir();
+    // Bazel's multiline flagfile: one argument per line.
+    writeFileSync(join(dir, 'req.flags'), `--subst\nk=V\n--\n${NODE}\n${join(ROOT, 'fixtures', 'dump.mjs')}\n\${k}\n`);
+    const r = await runBundle(['--worker-incremental-dir', 'auto', '@req.flags'], { cwd: dir });
+    expect(r.stderr.toString()).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect((JSON.parse(r.stdout.toString()) as { argv: string[] }).argv).toEqual(['V']);
+  });
+  it('a missing flagfile is one clear line', async () => {
+    const dir = tempDir();
+    const r = await runBundle(['@missing.flags'], { cwd: dir });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr.toString()).toMatch(/^seedwrap: worker flagfile @.*missing.flags: cannot read: ENOENT/);
+    expect(r.stderr.toString().trimEnd().split('\n')).toHaveLength(1);
+  });
+});

@@ -4,7 +4,8 @@ import { SeedwrapError, describe, isSystemError } from '../../src/errors.ts';
 suite('SeedwrapError', () => {
   it('instanceof holds across two copies of the module (the bundle\'s lazy chunks each carry one)', async () => {
     // A query string makes vitest evaluate the file again: a second class object.
-    const copy = (await import('../../src/errors.ts?second-copy')) as typeof import('../../src/errors.ts');
+    const secondCopy = '../../src/errors.ts?second-copy';
+    const copy = (await import(secondCopy)) as typeof import('../../src/errors.ts');
     expect(copy.SeedwrapError).not.toBe(SeedwrapError);
     const fromCopy = new copy.SeedwrapError('SEED', 'cannot seed /x: ENOSPC');
     expect(fromCopy instanceof SeedwrapError).toBe(true);
