@@ -4,7 +4,8 @@
 //
 //   node bench/bazel/strategies.mjs [--wrapper FILE] [--out FILE.md]
 //
-// Per configuration, on a fresh copy of the workspace and a fresh output root:
+// Per configuration, on a fresh copy of the workspace and a fresh output root
+// (all configurations advance phase by phase, interleaved):
 //   1. analysis only (server start and loading are not timed);
 //   2. cold build of //app (timed);
 //   3. three times: a comment appended to vendor/regex/src/lib.rs, rebuild
@@ -53,7 +54,7 @@ function actionMs(profile, name) {
   return e ? Math.round(e.dur / 1000) : undefined;
 }
 
-function measure(config) {
+function workspace(config) {
   const ws = mkdtempSync(join(tmpdir(), 'seedwrap-bench-ws-'));
   const root = mkdtempSync(join(tmpdir(), 'seedwrap-bench-root-'));
   const wrapperInWs = join(ws, 'tools/seedwrap/seedwrap.cjs');
@@ -69,7 +70,7 @@ function measure(config) {
     '--//rust:rustc_env=RUSTC_BOOTSTRAP=1',
   ];
   let n = 0;
-  const bazel = (...args) => spawnSync('bazel', [`--output_user_root=${root}`, '--max_idle_secs=120', ...args], { cwd: ws, encoding: 'utf8' });
+  const bazel = (...args) => spawnSync('bazel', [`--output_user_root=${root}`, '--max_idle_secs=900', ...args], { cwd: ws, encoding: 'utf8' });
   const build = (...extra) => {
     const profile = join(root, `profile-${++n}.json`);
     const t0 = performance.now();
@@ -77,42 +78,62 @@ function measure(config) {
     const ms = Math.round(performance.now() - t0);
     return { ok: r.status === 0, ms, regexMs: r.status === 0 ? actionMs(profile, REGEX_RUSTC) : undefined, output: r.stderr };
   };
-  const edit = () => appendFileSync(join(ws, 'vendor/regex/src/lib.rs'), `\n// edit ${n}\n`);
+  return {
+    config,
+    analyse: () => bazel('build', '--nobuild', '//app', ...flags),
+    build,
+    edit: () => appendFileSync(join(ws, 'vendor/regex/src/lib.rs'), `\n// edit ${n}\n`),
+    dispose() {
+      bazel('shutdown');
+      spawnSync('chmod', ['-R', 'u+w', root]);
+      rmSync(root, { recursive: true, force: true });
+      rmSync(ws, { recursive: true, force: true });
+    },
+  };
+}
+
+// Phase by phase across all configurations (every cold build, then every
+// first rebuild, ...), so that the load of a shared machine spreads over all
+// rows instead of landing on whichever ran last.
+function measureAll() {
+  const spaces = CONFIGS.map(workspace);
   try {
-    bazel('build', '--nobuild', '//app', ...flags);
-    const cold = build();
-    if (!cold.ok) throw new Error(`cold build failed:\n${cold.output}`);
-    const rebuilds = [];
-    for (let i = 0; i < REBUILDS; i++) {
-      edit();
-      const r = build();
-      if (!r.ok) throw new Error(`rebuild failed:\n${r.output}`);
-      rebuilds.push(r);
+    const results = spaces.map((w) => {
+      w.analyse();
+      return { ...w.config, cold: undefined, rebuilds: [], loaded: undefined };
+    });
+    const must = (r, what) => {
+      if (!r.ok) throw new Error(`${what} failed:\n${r.output}`);
+      return r;
+    };
+    spaces.forEach((w, i) => (results[i].cold = must(w.build(), 'cold build')));
+    for (let k = 0; k < REBUILDS; k++) {
+      spaces.forEach((w, i) => {
+        w.edit();
+        results[i].rebuilds.push(must(w.build(), 'rebuild'));
+      });
     }
-    const rebuild = { ms: median(rebuilds.map((r) => r.ms)), regexMs: median(rebuilds.map((r) => r.regexMs)) };
-    edit();
-    const loaded = config.seed ? build('--//rust:extra_rustc_flags=-Zassert-incr-state=loaded').ok : undefined;
-    return { ...config, cold, rebuild, loaded };
+    spaces.forEach((w, i) => {
+      w.edit();
+      if (w.config.seed) results[i].loaded = w.build('--//rust:extra_rustc_flags=-Zassert-incr-state=loaded').ok;
+    });
+    return results.map((r) => ({
+      ...r,
+      rebuild: { ms: median(r.rebuilds.map((b) => b.ms)), regexMs: median(r.rebuilds.map((b) => b.regexMs)) },
+    }));
   } finally {
-    bazel('shutdown');
-    spawnSync('chmod', ['-R', 'u+w', root]);
-    rmSync(root, { recursive: true, force: true });
-    rmSync(ws, { recursive: true, force: true });
+    for (const w of spaces) w.dispose();
   }
 }
 
-const rows = [];
 const lines = [
   '| strategy | seeding | stable cwd | cold build | rebuild after a comment edit (median of 3) | regex Rustc action: cold → rebuild | rustc loaded the seed |',
   '|---|---|---|---|---|---|---|',
 ];
-for (const config of CONFIGS) {
-  const r = measure(config);
-  rows.push(r);
-  const s = (ms) => (ms === undefined ? '?' : `${(ms / 1000).toFixed(1)} s`);
+const s = (ms) => (ms === undefined ? '?' : `${(ms / 1000).toFixed(1)} s`);
+for (const r of measureAll()) {
   const line = `| ${r.strategy} | ${r.seed ? 'on' : 'off'} | ${r.seed ? (r.stable ? 'stable_cwd.sh' : 'no') : '–'} | ${s(r.cold.ms)} | ${s(r.rebuild.ms)} | ${s(r.cold.regexMs)} → ${s(r.rebuild.regexMs)} | ${r.loaded === undefined ? '– (no -Cincremental)' : r.loaded ? 'yes' : 'no'} |`;
   lines.push(line);
-  console.error(line);
 }
 const report = `${lines.join('\n')}\n`;
 process.stdout.write(report);

@@ -7,11 +7,18 @@ Per main-workspace crate in a non-opt build, with //rust:seed on:
                            --seed-min-mb N --exit-early true -- <rustc argv>
   RustcMetadataIncrSeed  the same for the metadata action's own tree
   RustcMetadata          seedwrap --copy-seed <meta seed> <meta incr>
-                           --write-unused-inputs <list> <meta seed> -- rustc
-                           --emit=metadata=<rmeta> -Cincremental=<meta incr>
+                           --write-unused-inputs <list> <meta seed>
+                           --seed-min-mb 0 --rustc-quit-on-rmeta true ...
+                           -- [stable_cwd.sh] rustc ...
+                           --emit=metadata=<rmeta>,link=<never finished>
+                           -Cincremental=<meta incr>
   Rustc                  seedwrap --copy-seed <seed> <incr>
-                           --write-unused-inputs <list> <seed> -- rustc
-                           --emit=link=<rlib|bin> -Cincremental=<incr>
+                           --write-unused-inputs <list> <seed> --seed-min-mb 0
+                           -- [stable_cwd.sh] rustc ...
+                           --emit=metadata=<rmeta>,link=<rlib> -Cincremental=<incr>
+
+Seeded compiles run rustc through stable_cwd.sh (//rust:stable_cwd), which
+gives it the same working directory on every build, sandboxed or not.
 
 A seed action carries the compile action's whole rustc command line and inputs
 (it exits before running rustc), so it re-runs exactly when its compile action
