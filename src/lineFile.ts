@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { SeedwrapError, describe } from './errors.ts';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading U+FEFF as part of the first line, as upstream's
+// Rust reader does (TextDecoder would silently drop it).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Reads a process_wrapper line file (arg, env, param and status files).

@@ -42,11 +42,15 @@ export function prepareArgs(raw: readonly string[], mappings: readonly Mapping[]
   return { args, allowsFeatures };
 }
 
+/** Deeper nesting than this is a mistake, not a command line; it would also exhaust the stack. */
+export const MAX_PARAM_FILE_DEPTH = 4096;
+
 function inline(file: string, mappings: readonly Mapping[], resolvePath: (p: string) => string, out: string[], stack: Set<string>): void {
   const path = resolvePath(file);
   // Upstream recurses without a guard; a param file that includes itself would
   // never finish, so name the cycle instead.
   if (stack.has(path)) throw new SeedwrapError('INPUT', `param file ${file} includes itself`);
+  if (stack.size >= MAX_PARAM_FILE_DEPTH) throw new SeedwrapError('INPUT', `param file ${file}: nested more than ${MAX_PARAM_FILE_DEPTH} param files deep`);
   stack.add(path);
   for (const line of readLineFile(path, `param file @${file}`)) {
     const substituted = applySubsts(line, mappings);

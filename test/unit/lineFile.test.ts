@@ -43,3 +43,12 @@ describe('readLineFile', () => {
     expect(() => readLineFile(p, '--env-file bad')).toThrow(/--env-file bad: .*bad is not valid UTF-8/);
   });
 });
+
+describe('byte-order mark', () => {
+  it('a leading UTF-8 BOM stays part of the first line, as upstream keeps it', () => {
+    const dir = tempDir();
+    const p = join(dir, 'bom');
+    writeFileSync(p, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('--cfg\nx\n')]));
+    expect(readLineFile(p, '--arg-file bom')).toEqual(['\uFEFF--cfg', 'x']);
+  });
+});

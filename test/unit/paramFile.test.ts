@@ -34,3 +34,21 @@ describe('prepareArgs', () => {
     expect(() => prepareArgs(['@loop'], [], (p) => resolve(dir, p))).toThrow(/param file loop includes itself/);
   });
 });
+
+describe('param file nesting', () => {
+  it('a chain deeper than the limit is one clear error, not a stack overflow', () => {
+    const dir = tempDir();
+    const depth = 20_000;
+    for (let i = 0; i < depth; i++) writeFileSync(join(dir, `p${i}`), `@p${i + 1}\n`);
+    writeFileSync(join(dir, `p${depth}`), 'leaf\n');
+    expect(() => prepareArgs(['@p0'], [], (p) => resolve(dir, p))).toThrow(/nested more than 4096 param files deep/);
+  });
+  it('a chain within the limit is inlined', () => {
+    const dir = tempDir();
+    for (let i = 0; i < 100; i++) writeFileSync(join(dir, `p${i}`), `a${i}\n@p${i + 1}\n`);
+    writeFileSync(join(dir, 'p100'), 'leaf\n');
+    const r = prepareArgs(['@p0'], [], (p) => resolve(dir, p));
+    expect(readFileSync(join(dir, 'p0.expanded'), 'utf8').split('\n')).toHaveLength(102);
+    expect(r.args).toEqual(['@p0.expanded']);
+  });
+});
