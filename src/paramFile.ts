@@ -28,8 +28,7 @@ export function prepareArgs(raw: readonly string[], mappings: readonly Mapping[]
     }
     const paramFile = substituted.slice(1);
     const lines: string[] = [];
-    const seen = new Set<string>();
-    inline(paramFile, mappings, resolvePath, lines, seen);
+    inline(paramFile, mappings, resolvePath, lines);
     allowsFeatures ||= lines.some(allowFeatures);
     const expanded = `${paramFile}.expanded`;
     try {
@@ -42,20 +41,35 @@ export function prepareArgs(raw: readonly string[], mappings: readonly Mapping[]
   return { args, allowsFeatures };
 }
 
-/** Deeper nesting than this is a mistake, not a command line; it would also exhaust the stack. */
+/** Deeper nesting than this is a mistake, not a command line. */
 export const MAX_PARAM_FILE_DEPTH = 4096;
 
-function inline(file: string, mappings: readonly Mapping[], resolvePath: (p: string) => string, out: string[], stack: Set<string>): void {
-  const path = resolvePath(file);
-  // Upstream recurses without a guard; a param file that includes itself would
-  // never finish, so name the cycle instead.
-  if (stack.has(path)) throw new SeedwrapError('INPUT', `param file ${file} includes itself`);
-  if (stack.size >= MAX_PARAM_FILE_DEPTH) throw new SeedwrapError('INPUT', `param file ${file}: nested more than ${MAX_PARAM_FILE_DEPTH} param files deep`);
-  stack.add(path);
-  for (const line of readLineFile(path, `param file @${file}`)) {
-    const substituted = applySubsts(line, mappings);
-    if (substituted.startsWith('@')) inline(substituted.slice(1), mappings, resolvePath, out, stack);
+/**
+ * Inlines `file` and the param files it names, depth first, with an explicit
+ * stack: nesting depth never touches the JS call stack.
+ */
+function inline(file: string, mappings: readonly Mapping[], resolvePath: (p: string) => string, out: string[]): void {
+  const frames: { path: string; lines: string[]; next: number }[] = [];
+  const open = new Set<string>();
+  const enter = (name: string) => {
+    const path = resolvePath(name);
+    // Upstream recurses without a guard; a param file that includes itself
+    // would never finish, so name the cycle instead.
+    if (open.has(path)) throw new SeedwrapError('INPUT', `param file ${name} includes itself`);
+    if (frames.length >= MAX_PARAM_FILE_DEPTH) throw new SeedwrapError('INPUT', `param file ${name}: nested more than ${MAX_PARAM_FILE_DEPTH} param files deep`);
+    open.add(path);
+    frames.push({ path, lines: readLineFile(path, `param file @${name}`), next: 0 });
+  };
+  enter(file);
+  while (frames.length > 0) {
+    const top = frames[frames.length - 1]!;
+    if (top.next === top.lines.length) {
+      open.delete(top.path);
+      frames.pop();
+      continue;
+    }
+    const substituted = applySubsts(top.lines[top.next++]!, mappings);
+    if (substituted.startsWith('@')) enter(substituted.slice(1));
     else out.push(substituted);
   }
-  stack.delete(path);
 }
