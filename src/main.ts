@@ -31,8 +31,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     const opts = toOptions(parsed.flags);
     const resolvePath = (p: string) => resolve(io.cwd, p);
 
-    // Where the child runs decides `${pwd}` and OUT_DIR.
-    const stable = opts.stableCwd ? stableCwd(io, debug) : undefined;
+    // Where the child runs decides `${pwd}` and OUT_DIR (no child with --exit-early).
+    const stable = opts.stableCwd && !opts.exitEarly ? stableCwd(io, debug) : undefined;
     const pwd = stable?.path ?? io.cwd;
     const mappings = parseSubsts(opts.substs, io.cwd, opts.outDir, pwd);
     const raw = [...parsed.child];

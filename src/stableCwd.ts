@@ -74,13 +74,13 @@ export function planStableCwd(cwd: string): StableCwdPlan {
 /**
  * A mount namespace alone needs CAP_SYS_ADMIN (root, or linux-sandbox, which
  * runs actions with full capabilities in a namespace of its own); an
- * unprivileged user needs a user namespace mapping them to root as well. One
- * probe per action, only for actions that ask for a stable cwd in a sandbox.
+ * unprivileged user needs a user namespace mapping them to root as well.
+ * Probed once per process (one-shot: once per action; a worker: once), only
+ * when a stable cwd is asked for inside a sandbox.
  */
+let probed: { flags: string[] | undefined } | undefined;
+
 function chooseNamespaces(unshare: string): string[] | undefined {
-  for (const flags of [['--mount'], ['--user', '--map-root-user', '--mount']]) {
-    const probe = spawnSync(unshare, [...flags, '--propagation', 'private', '/bin/true'], { stdio: 'ignore' });
-    if (probe.status === 0) return flags;
-  }
-  return undefined;
+  probed ??= { flags: [['--mount'], ['--user', '--map-root-user', '--mount']].find((flags) => spawnSync(unshare, [...flags, '--propagation', 'private', '/bin/true'], { stdio: 'ignore' }).status === 0) };
+  return probed.flags;
 }
