@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Cold build vs seeded rebuild of examples/bazel per spawn strategy, with and
-// without stable_cwd.sh, and with seeding off (what rules_rust does today).
+// without a stable cwd (seedwrap --stable-cwd), and with seeding off (what rules_rust does today).
 //
 //   node bench/bazel/strategies.mjs [--wrapper FILE] [--out FILE.md]
 //
@@ -132,7 +132,7 @@ const lines = [
 ];
 const s = (ms) => (ms === undefined ? '?' : `${(ms / 1000).toFixed(1)} s`);
 for (const r of measureAll()) {
-  const line = `| ${r.strategy} | ${r.seed ? 'on' : 'off'} | ${r.seed ? (r.stable ? 'stable_cwd.sh' : 'no') : '–'} | ${s(r.cold.ms)} | ${s(r.rebuild.ms)} | ${s(r.cold.regexMs)} → ${s(r.rebuild.regexMs)} | ${r.loaded === undefined ? '– (no -Cincremental)' : r.loaded ? 'yes' : 'no'} |`;
+  const line = `| ${r.strategy} | ${r.seed ? 'on' : 'off'} | ${r.seed ? (r.stable ? "--stable-cwd" : "no") : '–'} | ${s(r.cold.ms)} | ${s(r.rebuild.ms)} | ${s(r.cold.regexMs)} → ${s(r.rebuild.regexMs)} | ${r.loaded === undefined ? '– (no -Cincremental)' : r.loaded ? 'yes' : 'no'} |`;
   lines.push(line);
 }
 const report = `${lines.join('\n')}\n`;

@@ -9,16 +9,18 @@ Per main-workspace crate in a non-opt build, with //rust:seed on:
   RustcMetadata          seedwrap --copy-seed <meta seed> <meta incr>
                            --write-unused-inputs <list> <meta seed>
                            --seed-min-mb 0 --rustc-quit-on-rmeta true ...
-                           -- [stable_cwd.sh] rustc ...
+                           [--stable-cwd true] -- rustc ...
                            --emit=metadata=<rmeta>,link=<never finished>
                            -Cincremental=<meta incr>
   Rustc                  seedwrap --copy-seed <seed> <incr>
                            --write-unused-inputs <list> <seed> --seed-min-mb 0
-                           -- [stable_cwd.sh] rustc ...
+                           [--stable-cwd true] -- rustc ...
                            --emit=metadata=<rmeta>,link=<rlib> -Cincremental=<incr>
 
-Seeded compiles run rustc through stable_cwd.sh (//rust:stable_cwd), which
-gives it the same working directory on every build, sandboxed or not.
+Seeded compiles pass seedwrap's --stable-cwd true (//rust:stable_cwd): inside
+a sandbox seedwrap runs rustc from a bind mount of the sandbox at a path that
+is the same on every build, so ${pwd} (and rustc's cwd, which it hashes into
+the session) no longer changes with the sandbox's number.
 
 A seed action carries the compile action's whole rustc command line and inputs
 (it exits before running rustc), so it re-runs exactly when its compile action
@@ -112,17 +114,14 @@ def _compile(ctx, mnemonic, rustc_args, emit_flag, outputs, inputs, seeded, extr
         # Test hook; only for full compiles, whose rustc runs to the end.
         rustc_args = rustc_args + _setting(ctx, "extra_rustc_flags")
     if seeded and _setting(ctx, "stable_cwd"):
-        # The launcher gives rustc a stable cwd inside sandboxes and appends
-        # --remap-path-prefix=<that cwd>= itself.
-        launcher = ctx.file._stable_cwd_launcher
-        program = [launcher.path, rustc]
-        inputs = depset([launcher], transitive = [inputs])
-    else:
-        # rules_rust strips the working directory from paths in outputs; the
-        # value is seedwrap's ${pwd}, so a sandbox's changing directory
-        # changes rustc's command line (and defeats its seed).
-        program = [rustc]
-        rustc_args = rustc_args + ["--remap-path-prefix=${pwd}="]
+        wrapper_flags = wrapper_flags + ["--stable-cwd", "true"]
+
+    # rules_rust strips the working directory from paths in outputs. The value
+    # is seedwrap's ${pwd}: a sandbox's changing directory unless --stable-cwd
+    # makes it stable (a changing one changes rustc's command line, and rustc
+    # then discards its seed).
+    program = [rustc]
+    rustc_args = rustc_args + ["--remap-path-prefix=${pwd}="]
     outputs = list(outputs)
     incr_flags = []
     compile_inputs = inputs
@@ -260,7 +259,6 @@ _COMMON_ATTRS = {
     "_seed": attr.label(default = "//rust:seed"),
     "_seed_min_mb": attr.label(default = "//rust:seed_min_mb"),
     "_stable_cwd": attr.label(default = "//rust:stable_cwd"),
-    "_stable_cwd_launcher": attr.label(default = "//rust:stable_cwd.sh", allow_single_file = True),
     "_rustc": attr.label(default = "//rust:rustc"),
     "_extra_rustc_flags": attr.label(default = "//rust:extra_rustc_flags"),
     "_rustc_env": attr.label(default = "//rust:rustc_env"),
