@@ -1,7 +1,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterSuccess } from './afterSuccess.ts';
-import { runChild, type Sink } from './child.ts';
+import { runChild, type ChildSpec, type Sink } from './child.ts';
 import { buildChildEnv } from './env.ts';
 import { SeedwrapError, describe } from './errors.ts';
 import { parseFlags } from './flags.ts';
@@ -30,58 +30,24 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     }
     const opts = toOptions(parsed.flags);
     const resolvePath = (p: string) => resolve(io.cwd, p);
-
-    // Where the child runs decides `${pwd}` and OUT_DIR (no child with --exit-early).
-    const stable = opts.stableCwd && !opts.exitEarly ? stableCwd(io, debug) : undefined;
-    const pwd = stable?.path ?? io.cwd;
-    const mappings = parseSubsts(opts.substs, io.cwd, opts.outDir, pwd);
-    const raw = [...parsed.child];
-    for (const file of opts.argFiles) raw.push(...readLineFile(resolvePath(file), `--arg-file ${file}`));
-    const { args, allowsFeatures } = prepareArgs(raw, mappings, resolvePath);
-    if (opts.requireExplicitUnstableFeatures && !allowsFeatures) args.push('-Zallow-features=');
-    const env = buildChildEnv({
-      inherited: io.env,
-      envFiles: opts.envFiles,
-      stableStatusFile: opts.stableStatusFile,
-      volatileStatusFile: opts.volatileStatusFile,
-      outDir: opts.outDir,
-      cwd: pwd,
-      mappings,
-      resolvePath,
-    });
-    debug?.(`child argv: ${JSON.stringify(args)}`);
+    const child = prepareChild(opts, parsed.child, io, resolvePath, debug);
 
     await runSeeding(opts, resolvePath, io, debug);
     // A signal that arrived while seeding: the action is being cancelled, so
     // no child is started (nor does --exit-early report success).
     if (io.signal?.aborted) return signalExitCode(io.signal.reason);
     if (opts.exitEarly) return 0;
-    const [first, ...rest] = args;
+    const [first, ...rest] = child.args;
     if (first === undefined) throw new SeedwrapError('USAGE', 'no program to run: give one after -- (or in an --arg-file)');
-    const [program, childArgs] = stable ? stable.wrap(first, rest) : [first, rest];
-
-    const open = (path: string, flag: string) => {
-      try {
-        const fd = openSync(resolvePath(path), 'w');
-        fds.push(fd);
-        return fd;
-      } catch (err) {
-        throw new SeedwrapError('OUTPUT', `${flag}: cannot open ${path}: ${describe(err)}`, { cause: err });
-      }
-    };
-    const stdout = opts.stdoutFile !== undefined ? open(opts.stdoutFile, '--stdout-file') : io.stdout;
-    const stderr: Sink = opts.stderrFile !== undefined ? fileSink(open(opts.stderrFile, '--stderr-file')) : (b) => void io.stderr.write(b);
-    const rawStderr = opts.outputFile !== undefined ? fileSink(open(opts.outputFile, '--output-file')) : undefined;
+    const [program, args] = child.stable ? child.stable.wrap(first, rest) : [first, rest];
 
     const code = await runChild({
       program,
-      args: childArgs,
-      env,
+      args,
+      env: child.env,
       cwd: io.cwd,
       stdin: io.stdin,
-      stdout,
-      stderr,
-      rawStderr,
+      ...openOutputs(opts, io, resolvePath, fds),
       format: opts.rustcOutputFormat,
       quitOnRmeta: opts.rustcQuitOnRmeta,
       signal: io.signal,
@@ -101,6 +67,48 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   }
 }
 
+/** The child's argv and env (spec §3–5), and where it will run. */
+function prepareChild(opts: Options, cmdline: readonly string[], io: Io, resolvePath: (p: string) => string, debug?: (line: string) => void) {
+  // Where the child runs decides `${pwd}` and OUT_DIR (no child with --exit-early).
+  const stable = opts.stableCwd && !opts.exitEarly ? stableCwd(io, debug) : undefined;
+  const pwd = stable?.path ?? io.cwd;
+  const mappings = parseSubsts(opts.substs, io.cwd, opts.outDir, pwd);
+  const raw = [...cmdline];
+  for (const file of opts.argFiles) raw.push(...readLineFile(resolvePath(file), `--arg-file ${file}`));
+  const { args, allowsFeatures } = prepareArgs(raw, mappings, resolvePath);
+  if (opts.requireExplicitUnstableFeatures && !allowsFeatures) args.push('-Zallow-features=');
+  const env = buildChildEnv({
+    inherited: io.env,
+    envFiles: opts.envFiles,
+    stableStatusFile: opts.stableStatusFile,
+    volatileStatusFile: opts.volatileStatusFile,
+    outDir: opts.outDir,
+    cwd: pwd,
+    mappings,
+    resolvePath,
+  });
+  debug?.(`child argv: ${JSON.stringify(args)}`);
+  return { args, env, stable };
+}
+
+/** `--stdout-file`, `--stderr-file`, `--output-file`: created (truncated) before the spawn. */
+function openOutputs(opts: Options, io: Io, resolvePath: (p: string) => string, fds: number[]): Pick<ChildSpec, 'stdout' | 'stderr' | 'rawStderr'> {
+  const open = (path: string, flag: string) => {
+    try {
+      const fd = openSync(resolvePath(path), 'w');
+      fds.push(fd);
+      return fd;
+    } catch (err) {
+      throw new SeedwrapError('OUTPUT', `${flag}: cannot open ${path}: ${describe(err)}`, { cause: err });
+    }
+  };
+  return {
+    stdout: opts.stdoutFile !== undefined ? open(opts.stdoutFile, '--stdout-file') : io.stdout,
+    stderr: opts.stderrFile !== undefined ? fileSink(open(opts.stderrFile, '--stderr-file')) : (b) => void io.stderr.write(b),
+    rawStderr: opts.outputFile !== undefined ? fileSink(open(opts.outputFile, '--output-file')) : undefined,
+  };
+}
+
 function stableCwd(io: Io, debug?: (line: string) => void): StableCwd | undefined {
   const plan = planStableCwd(io.cwd);
   if (plan.kind === 'unavailable') {
@@ -118,4 +126,3 @@ function fileSink(fd: number): Sink {
   };
 }
 
-export type { Options };
