@@ -10,13 +10,13 @@
 // workers stay up, as between builds in a day's work). A second scenario edits
 // one crate and rebuilds (one action).
 //
-// The workspace is fixtures/worker/bazel plus generated crates. The tool is a
-// bundle of bench/worker/cli-wired.ts (src/cli.ts plus the wiring docs/worker.md
-// asks for), because a worker-style action's one-shot run needs oneShotArgv.
+// The workspace is fixtures/worker/bazel plus generated crates; the tool is the
+// built dist/seedwrap.cjs (one-shot runs of a worker-style action inline its
+// @flagfile).
 //
-// Usage: node bench/worker/bazel.mjs [--crates 24] [--rounds 3] [--json out.json]
+// Usage: npm run build && node bench/worker/bazel.mjs [--crates 24] [--rounds 3] [--json out.json]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,10 +32,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'seedwrap-bazel-bench-'));
 const ws = join(scratch, 'ws');
 const userRoot = join(scratch, 'user-root');
 cpSync(join(root, 'fixtures', 'worker', 'bazel'), ws, { recursive: true });
-execFileSync(join(root, 'node_modules', '.bin', 'esbuild'), [
-  join(root, 'bench', 'worker', 'cli-wired.ts'), '--bundle', '--platform=node', '--format=cjs', '--minify',
-  '--target=node20.12', '--banner:js=#!/usr/bin/env node', `--outfile=${join(ws, 'tools', 'seedwrap.cjs')}`, '--log-level=warning',
-]);
+copyFileSync(join(root, 'dist', 'seedwrap.cjs'), join(ws, 'tools', 'seedwrap.cjs'));
 execFileSync('chmod', ['755', join(ws, 'tools', 'seedwrap.cjs')]);
 
 const rustc = join(execFileSync(join(homedir(), '.cargo', 'bin', 'rustc'), ['--print', 'sysroot'], { encoding: 'utf8' }).trim(), 'bin', 'rustc');
