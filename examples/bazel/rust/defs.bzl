@@ -29,6 +29,12 @@ execroot, outside its declared inputs, so it must run unsandboxed and must
 never be cached. The compile action lists the seed as an unused input: a change
 to the seed alone (a different threshold, say) does not re-run the compile.
 
+With //rust:worker, RustcMetadata and Rustc take `--subst pwd=${pwd}` as
+startup arguments and the rest in an @flagfile (multiline), and declare
+supports-workers / supports-multiplex-workers: --strategy=Rustc=worker runs
+them in seedwrap's persistent worker, in the real execroot (a stable cwd, so
+seeds are reused there without --stable-cwd's namespace).
+
 Crates of external repositories (crate_universe's @crate_index) and opt builds
 are compiled without -Cincremental and are never seeded, as in PR #3925.
 """
@@ -49,6 +55,11 @@ RustCrateInfo = provider(
 # The seed action reads a path outside its inputs: it must see the real
 # execroot and its result must never be reused from any cache.
 _SEED_REQUIREMENTS = {"no-sandbox": "1", "no-cache": "1", "no-remote": "1"}
+
+# //rust:worker: Rustc and RustcMetadata actions may run in a persistent
+# seedwrap worker (--strategy=Rustc=worker --strategy=RustcMetadata=worker);
+# Bazel 4.2.3 uses a multiplex worker when both are present.
+_WORKER_REQUIREMENTS = {"supports-workers": "1", "supports-multiplex-workers": "1"}
 
 def _setting(ctx, name):
     return getattr(ctx.attr, "_" + name)[SettingInfo].value
@@ -109,7 +120,11 @@ def _compile(ctx, mnemonic, rustc_args, emit_flag, outputs, inputs, seeded, extr
     wrapper = ctx.file._process_wrapper
     rustc = _setting(ctx, "rustc")
     env = _rustc_env(ctx)
-    wrapper_flags = ["--subst", "pwd=${pwd}"] + extra_wrapper_flags
+
+    # The same for every action: a worker's startup arguments with
+    # //rust:worker (they are part of the worker's key, so nothing per-action).
+    common_flags = ["--subst", "pwd=${pwd}"]
+    wrapper_flags = extra_wrapper_flags
     if mnemonic == "Rustc" and ctx.label.workspace_root == "":
         # Test hook; only for full compiles, whose rustc runs to the end.
         rustc_args = rustc_args + _setting(ctx, "extra_rustc_flags")
@@ -124,6 +139,7 @@ def _compile(ctx, mnemonic, rustc_args, emit_flag, outputs, inputs, seeded, extr
     rustc_args = rustc_args + ["--remap-path-prefix=${pwd}="]
     outputs = list(outputs)
     incr_flags = []
+    seed_flags = []
     compile_inputs = inputs
     unused = None
     if seeded:
@@ -145,13 +161,13 @@ def _compile(ctx, mnemonic, rustc_args, emit_flag, outputs, inputs, seeded, extr
                 str(_setting(ctx, "seed_min_mb")),
                 "--exit-early",
                 "true",
-            ] + wrapper_flags + ["--"] + child,
+            ] + common_flags + wrapper_flags + ["--"] + child,
             inputs = inputs,
             outputs = [seed],
             env = env,
             execution_requirements = _SEED_REQUIREMENTS,
         )
-        wrapper_flags = [
+        seed_flags = [
             "--copy-seed",
             seed.path,
             incr.path,
@@ -163,18 +179,34 @@ def _compile(ctx, mnemonic, rustc_args, emit_flag, outputs, inputs, seeded, extr
             # on it, or a new threshold would re-run every compile.
             "--seed-min-mb",
             "0",
-        ] + wrapper_flags
+        ]
         outputs += [incr, unused]
         compile_inputs = depset([seed], transitive = [inputs])
+    request = seed_flags + wrapper_flags + ["--"] + program + rustc_args + [emit_flag] + incr_flags
+    if _setting(ctx, "worker"):
+        # A persistent worker (multiplex when Bazel allows it): the startup
+        # arguments, then a flagfile whose lines Bazel sends as the
+        # WorkRequest's arguments. Run one-shot instead (--strategy=Rustc=local
+        # or sandboxed), seedwrap inlines the flagfile itself.
+        flagfile = ctx.actions.args()
+        flagfile.use_param_file("@%s", use_always = True)
+        flagfile.set_param_file_format("multiline")
+        flagfile.add_all(request)
+        arguments = common_flags + [flagfile]
+        requirements = _WORKER_REQUIREMENTS
+    else:
+        arguments = seed_flags + common_flags + wrapper_flags + ["--"] + program + rustc_args + [emit_flag] + incr_flags
+        requirements = None
     ctx.actions.run(
         mnemonic = mnemonic,
         progress_message = "Compiling %s (%s)" % (ctx.label, mnemonic),
         executable = wrapper,
-        arguments = wrapper_flags + ["--"] + program + rustc_args + [emit_flag] + incr_flags,
+        arguments = arguments,
         inputs = compile_inputs,
         outputs = outputs,
         env = env,
         unused_inputs_list = unused,
+        execution_requirements = requirements,
     )
 
 def _inputs(ctx, deps, link_deps):
@@ -259,6 +291,7 @@ _COMMON_ATTRS = {
     "_seed": attr.label(default = "//rust:seed"),
     "_seed_min_mb": attr.label(default = "//rust:seed_min_mb"),
     "_stable_cwd": attr.label(default = "//rust:stable_cwd"),
+    "_worker": attr.label(default = "//rust:worker"),
     "_rustc": attr.label(default = "//rust:rustc"),
     "_extra_rustc_flags": attr.label(default = "//rust:extra_rustc_flags"),
     "_rustc_env": attr.label(default = "//rust:rustc_env"),
