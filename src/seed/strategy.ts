@@ -15,8 +15,12 @@ import type { Plan } from './plan.ts';
 
 export type Strategy = 'sync' | 'async' | 'threads';
 
-/** Links below this count finish before a worker could help. */
-export const LINKS_FOR_THREADS = 50_000;
+/**
+ * Links below this count finish before a worker could help. Quiet 2-vCPU run
+ * (docs/seeding.md): at 10k links one worker gave 0.85× `cp -al` against the
+ * synchronous loop's 0.95×; at 1k the worker's boot cost more than it saved.
+ */
+export const LINKS_FOR_THREADS = 10_000;
 /** Copies are dearer than links; below this count a worker cannot pay for its start. */
 export const COPIES_FOR_THREADS = 5_000;
 
@@ -33,9 +37,15 @@ function crossesDevices(plan: Plan, staging: string): boolean {
   return statSync(plan.srcs[first]!).dev !== statSync(staging).dev;
 }
 
-/** Cores nobody is using (1-minute load average), less the one this thread runs on; at most 3 (more never helped). */
+/**
+ * Idle cores (1-minute load average, rounded), at most 3 (more never helped).
+ * Not less one for this thread: a seedwrap process that just started barely
+ * shows in the load average, and the main thread places files alongside the
+ * workers anyway. On 2 cores: one worker below a load of 1.5, none above (at
+ * loads of 6–10 workers lost every measurement).
+ */
 function idleWorkers(): number {
-  return Math.max(0, Math.min(3, Math.floor(availableParallelism() - loadavg()[0]!) - 1));
+  return Math.max(0, Math.min(3, Math.round(availableParallelism() - loadavg()[0]!)));
 }
 
 export function chooseStrategy(plan: Plan, staging: string, env: Record<string, string | undefined>): Choice {
