@@ -16,19 +16,12 @@
 // regex Rustc action's own time from --profile. Runs one after another on
 // the same machine: compare rows of one run, not across machines.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { exampleWorkspace, option, wrapperUnderTest } from './example-workspace.mjs';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
-const argv = process.argv.slice(2);
-const opt = (name, fallback) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : fallback;
-};
-const wrapper = opt('--wrapper', join(repo, 'dist/seedwrap.cjs'));
-const out = opt('--out');
+const wrapper = wrapperUnderTest();
+const out = option('--out');
 
 const CONFIGS = [
   { strategy: 'linux-sandbox', flag: '--spawn_strategy=linux-sandbox', seed: true, stable: false },
@@ -55,12 +48,7 @@ function actionMs(profile, name) {
 }
 
 function workspace(config) {
-  const ws = mkdtempSync(join(tmpdir(), 'seedwrap-bench-ws-'));
-  const root = mkdtempSync(join(tmpdir(), 'seedwrap-bench-root-'));
-  const wrapperInWs = join(ws, 'tools/seedwrap/seedwrap.cjs');
-  cpSync(join(repo, 'examples/bazel'), ws, { recursive: true, dereference: true, filter: (p) => !p.endsWith('tools/seedwrap/seedwrap.cjs') });
-  copyFileSync(wrapper, wrapperInWs);
-  chmodSync(wrapperInWs, 0o755);
+  const { ws, root, bazel } = exampleWorkspace(wrapper, 'seedwrap-bench');
   const flags = [
     config.flag,
     '--jobs=2',
@@ -70,7 +58,6 @@ function workspace(config) {
     '--//rust:rustc_env=RUSTC_BOOTSTRAP=1',
   ];
   let n = 0;
-  const bazel = (...args) => spawnSync('bazel', [`--output_user_root=${root}`, '--max_idle_secs=900', ...args], { cwd: ws, encoding: 'utf8' });
   const build = (...extra) => {
     const profile = join(root, `profile-${++n}.json`);
     const t0 = performance.now();

@@ -22,21 +22,13 @@
 // -Zassert-incr-state=loaded on every main-workspace Rustc action (success:
 // rustc loaded its seed), with the execution log read for the runners.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { exampleWorkspace, hasFlag, option, wrapperUnderTest } from '../bazel/example-workspace.mjs';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
-const argv = process.argv.slice(2);
-const opt = (name, fallback) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : fallback;
-};
-const wrapper = opt('--wrapper', join(repo, 'dist/seedwrap.cjs'));
-const out = opt('--out');
-const ROUNDS = Number(opt('--rounds', '3'));
-if (!existsSync(wrapper)) throw new Error(`${wrapper} is missing: run npm run build first`);
+const wrapper = wrapperUnderTest();
+const out = option('--out');
+const ROUNDS = Number(option('--rounds', '3'));
 
 function findRustc() {
   for (const p of [process.env.RUSTC, '/root/.cargo/bin/rustc']) if (p && existsSync(p)) return p;
@@ -49,7 +41,7 @@ const rustc = findRustc();
 const WORKER = ['--//rust:worker=true', '--strategy=Rustc=worker', '--strategy=RustcMetadata=worker'];
 const CONFIGS = [
   { name: 'one-shot', flags: ['--//rust:worker=false'] },
-  ...(argv.includes('--no-local') ? [] : [{ name: 'one-shot, local', flags: ['--//rust:worker=true', '--strategy=Rustc=local', '--strategy=RustcMetadata=local'] }]),
+  ...(hasFlag('--no-local') ? [] : [{ name: 'one-shot, local', flags: ['--//rust:worker=true', '--strategy=Rustc=local', '--strategy=RustcMetadata=local'] }]),
   { name: 'worker', flags: WORKER },
 ];
 const ASSERT_LOADED = '--//rust:extra_rustc_flags=-Zassert-incr-state=loaded';
@@ -95,12 +87,7 @@ function workersUnder(root) {
 }
 
 function workspace(config) {
-  const ws = mkdtempSync(join(tmpdir(), 'seedwrap-wbench-ws-'));
-  const root = mkdtempSync(join(tmpdir(), 'seedwrap-wbench-root-'));
-  const wrapperInWs = join(ws, 'tools/seedwrap/seedwrap.cjs');
-  cpSync(join(repo, 'examples/bazel'), ws, { recursive: true, dereference: true, filter: (p) => !p.endsWith('tools/seedwrap/seedwrap.cjs') });
-  copyFileSync(wrapper, wrapperInWs);
-  chmodSync(wrapperInWs, 0o755);
+  const { ws, root, bazel } = exampleWorkspace(wrapper, 'seedwrap-wbench');
   const flags = [
     ...config.flags,
     '--jobs=2',
@@ -111,7 +98,6 @@ function workspace(config) {
   ];
   let n = 0;
   let edits = 0;
-  const bazel = (...args) => spawnSync('bazel', [`--output_user_root=${root}`, '--max_idle_secs=900', ...args], { cwd: ws, encoding: 'utf8' });
   const must = (r, what) => {
     if (r.status !== 0) throw new Error(`${config.name}: ${what} failed:\n${r.stderr.slice(-6000)}`);
     return r;
