@@ -6,6 +6,7 @@ import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { JsonFrameSplitter } from '../../src/worker/json-frames.ts';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const EXAMPLE = join(REPO, 'examples/bazel');
@@ -32,33 +33,22 @@ export interface BuildResult {
 
 /**
  * Bazel 4.2.3 writes the JSON execution log as objects back to back (no
- * array, no separator): split them at depth-0 closing braces, minding strings.
+ * array, no separator), the same shape as its JSON worker requests: the
+ * worker's splitter cuts it into objects.
  */
 export function parseExecutionLog(text: string): Spawn[] {
-  const spawns: Spawn[] = [];
-  let depth = 0;
-  let start = -1;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === '{') {
-      if (depth++ === 0) start = i;
-    } else if (c === '}' && --depth === 0) {
-      const o = JSON.parse(text.slice(start, i + 1)) as Partial<Spawn>;
-      spawns.push({
-        mnemonic: o.mnemonic ?? '',
-        runner: o.runner ?? '',
-        remoteCacheHit: o.remoteCacheHit === true,
-        exitCode: o.exitCode ?? 0,
-        progressMessage: o.progressMessage ?? '',
-      });
-    }
-  }
-  return spawns;
+  const frames: Buffer[] = [];
+  new JsonFrameSplitter(Number.MAX_SAFE_INTEGER).push(Buffer.from(text), frames);
+  return frames.map((frame) => {
+    const o = JSON.parse(frame.toString('utf8')) as Partial<Spawn>;
+    return {
+      mnemonic: o.mnemonic ?? '',
+      runner: o.runner ?? '',
+      remoteCacheHit: o.remoteCacheHit === true,
+      exitCode: o.exitCode ?? 0,
+      progressMessage: o.progressMessage ?? '',
+    };
+  });
 }
 
 interface TraceEvent {

@@ -12,18 +12,12 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { fingerprint, fresh, nuke, runSeed } from './helpers.ts';
-
-const cleanup: Array<() => void> = [];
-afterEach(() => {
-  for (const f of cleanup.splice(0).reverse()) f();
-});
+import { describe, expect, it } from 'vitest';
+import { fingerprint, runSeed, scratch } from './helpers.ts';
 
 describe('DEST inside the seed', () => {
   it.each(['inner', 'a/inner', 'a/b/c/inner'])('DEST = SRC/%s is refused and the seed is untouched', async (rel) => {
-    const root = fresh('dest-in-seed');
-    cleanup.push(() => nuke(root));
+    const root = scratch('dest-in-seed');
     const seed = join(root, 'seed');
     mkdirSync(join(seed, 'a'), { recursive: true });
     writeFileSync(join(seed, 'a', 'f'), 'x');

@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { FAKE_RUSTC, script } from '../helpers/wrapper.ts';
 import {
@@ -21,33 +21,23 @@ import {
   expectSeedFailure,
   filesOf,
   fingerprint,
-  fresh,
   makeRustcSeed,
   makeSeed,
   mountTmpfs,
-  nuke,
   NODE,
+  nuke,
+  onCleanup,
   runSeed,
+  scratch,
   staging,
+  type Mode,
   umount,
   usage,
-  type Mode,
 } from './helpers.ts';
-
-const cleanup: Array<() => void> = [];
-afterEach(() => {
-  for (const f of cleanup.splice(0).reverse()) f();
-});
-
-function scratch(prefix: string, base?: string): string {
-  const dir = fresh(prefix, base);
-  cleanup.push(() => nuke(dir));
-  return dir;
-}
 
 function tmpfs(dir: string, options: string): string {
   mountTmpfs(dir, options);
-  cleanup.push(() => umount(dir));
+  onCleanup(() => umount(dir));
   return dir;
 }
 
@@ -123,7 +113,7 @@ describe.skipIf(!canMount)('EROFS: DEST parent on a read-only bind mount', () =>
     const ro = join(root, 'ro');
     mkdirSync(ro);
     execFileSync('mount', ['--bind', backing, ro]);
-    cleanup.push(() => umount(ro));
+    onCleanup(() => umount(ro));
     execFileSync('mount', ['-o', 'remount,bind,ro', ro]);
     const r = await runSeed(mode, src, join(ro, 'dest'));
     expectSeedFailure(mode, r, /EROFS/);

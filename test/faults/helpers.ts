@@ -12,7 +12,7 @@ import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { BUNDLE as BUILT, NODE } from '../helpers/wrapper.ts';
 
 /** dist/seedwrap.cjs (CI builds it first); SEEDWRAP_BUNDLE points the suites at another build. */
@@ -176,6 +176,23 @@ export function expectSeedFailure(mode: Mode, r: Run, pattern: RegExp): void {
 
 export function fresh(prefix: string, base = tmpdir()): string {
   return mkdtempSync(join(base, `seedwrap-fault-${prefix}-`));
+}
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const f of cleanups.splice(0).reverse()) f();
+});
+
+/** Runs `f` after the current test; the last registered runs first. */
+export function onCleanup(f: () => void): void {
+  cleanups.push(f);
+}
+
+/** A fresh directory, removed however it was left after the current test. */
+export function scratch(prefix: string, base?: string): string {
+  const dir = fresh(prefix, base);
+  onCleanup(() => nuke(dir));
+  return dir;
 }
 
 /** Removes a tree however it was left (immutable bits, read-only dirs, deep nesting). */

@@ -6,18 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { destState, fingerprint, fresh, isRoot, nuke, runSeed, staging, withoutLinks } from './helpers.ts';
-
-const cleanup: Array<() => void> = [];
-afterEach(() => {
-  for (const f of cleanup.splice(0).reverse()) f();
-});
-function scratch(prefix: string, base?: string): string {
-  const dir = fresh(prefix, base);
-  cleanup.push(() => nuke(dir));
-  return dir;
-}
+import { describe, expect, it } from 'vitest';
+import { destState, fingerprint, isRoot, nuke, runSeed, scratch, staging, withoutLinks } from './helpers.ts';
 
 async function seedJson(src: string, dest: string, timeout = 30_000) {
   const r = await runSeed('command', src, dest, {}, timeout);

@@ -8,32 +8,21 @@
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   BUNDLE,
   bytesFor,
   destState,
   filesOf,
   fingerprint,
-  fresh,
-  nuke,
   NODE,
   runSeed,
+  scratch,
   seedArgs,
   staging,
-  withoutLinks,
   type Entry,
+  withoutLinks,
 } from './helpers.ts';
-
-const cleanup: Array<() => void> = [];
-afterEach(() => {
-  for (const f of cleanup.splice(0).reverse()) f();
-});
-function scratch(prefix: string): string {
-  const dir = fresh(prefix);
-  cleanup.push(() => nuke(dir));
-  return dir;
-}
 
 /** `copies` directories of the same `files` hard-linked files: thousands of entries, cheaply. */
 function linkedSeed(root: string, files: number, copies: number): string {

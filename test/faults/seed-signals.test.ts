@@ -32,8 +32,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, linkSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { BUNDLE, destState, fresh, nuke, NODE, staging } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { BUNDLE, destState, NODE, scratch, staging } from './helpers.ts';
 
 function bigSeed(root: string): string {
   mkdirSync(join(root, 'originals'));
@@ -46,18 +46,12 @@ function bigSeed(root: string): string {
 }
 import { until } from './processes.ts';
 
-const cleanup: Array<() => void> = [];
-afterEach(() => {
-  for (const f of cleanup.splice(0).reverse()) f();
-});
-
 describe('seedwrap seed: SIGINT/SIGTERM stop the seed', () => {
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
   ] as const)('%s: exits %i, DEST absent or empty, no staging', async (sig, code) => {
-    const root = fresh('seed-sig');
-    cleanup.push(() => nuke(root));
+    const root = scratch('seed-sig');
     bigSeed(root);
     const dest = join(root, 'out', 'dest');
     const child = spawn(NODE, [BUNDLE, 'seed', join(root, 'seed'), dest], { stdio: 'ignore', env: { ...process.env, SEEDWRAP_SEED_STRATEGY: 'sync' } });
@@ -77,8 +71,7 @@ describe('wrapper, sync and threads strategies: a signal during seeding is not l
     ['threads', '--exit-early true', ['--exit-early', 'true']],
     ['threads', 'with a child', ['--', '/bin/sh', '-c', 'touch started; exec sleep 60']],
   ])('%s, %s: exits 143 and starts no child', async (strategy, _name, tail) => {
-    const root = fresh('wrap-sig-sync');
-    cleanup.push(() => nuke(root));
+    const root = scratch('wrap-sig-sync');
     const seed = bigSeed(root);
     const dest = join(root, 'out', 'dest');
     const child = spawn(NODE, [BUNDLE, '--copy-seed', seed, dest, '--seed-min-mb', '0', ...tail], {

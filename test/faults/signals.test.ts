@@ -9,21 +9,11 @@ import { spawn } from 'node:child_process';
 import { linkSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { BUNDLE, destState, fingerprint, fresh, nuke, NODE, staging, withoutLinks } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { BUNDLE, destState, fingerprint, NODE, onCleanup, scratch, staging, withoutLinks } from './helpers.ts';
 import { childrenOf, comm, isGone, killQuietly, pidFrom, until, writeLongCrate } from './processes.ts';
 
 const RUSTC = [join(homedir(), '.cargo/bin/rustc'), '/usr/bin/rustc'].find((p) => statSync(p, { throwIfNoEntry: false }));
-
-const cleanup: Array<() => void> = [];
-afterEach(() => {
-  for (const f of cleanup.splice(0).reverse()) f();
-});
-function scratch(prefix: string): string {
-  const dir = fresh(prefix);
-  cleanup.push(() => nuke(dir));
-  return dir;
-}
 
 /**
  * rustc dies of SIGTERM (128+15 from seedwrap), but since 1.78 it installs a
@@ -41,9 +31,9 @@ describe.skipIf(RUSTC === undefined)('one-shot: a signal to seedwrap reaches a r
     const src = writeLongCrate(dir);
     const wrapper = spawn(NODE, [BUNDLE, '--', RUSTC!, '--crate-type', 'lib', src, '--out-dir', join(dir, 'out')], { cwd: dir, stdio: 'ignore' });
     const exited = new Promise<number | null>((r) => wrapper.on('exit', (c) => r(c)));
-    cleanup.push(() => killQuietly(wrapper.pid!));
+    onCleanup(() => killQuietly(wrapper.pid!));
     const rustc = await until('rustc to start', () => childrenOf(wrapper.pid!).find((p) => comm(p) === 'rustc'));
-    cleanup.push(() => killQuietly(rustc));
+    onCleanup(() => killQuietly(rustc));
     await new Promise((r) => setTimeout(r, 300)); // well inside const evaluation
     expect(isGone(rustc)).toBe(false);
     wrapper.kill(sig);
@@ -79,7 +69,7 @@ describe('one-shot: a signal while seedwrap is still seeding', () => {
       { cwd: root, stdio: 'ignore', env: { ...process.env, SEEDWRAP_SEED_STRATEGY: strategy } },
     );
     const exited = new Promise<number | null>((r) => wrapper.on('exit', (c) => r(c)));
-    cleanup.push(() => wrapper.exitCode === null && wrapper.kill('SIGTERM'));
+    onCleanup(() => wrapper.exitCode === null && wrapper.kill('SIGTERM'));
     await until('staging to appear', () => staging(dest).length > 0 || wrapper.exitCode !== null, 20_000);
     wrapper.kill('SIGTERM');
     // The seed is abandoned (or, if it was already published, kept whole) and
@@ -103,7 +93,7 @@ describe('one-shot: a signal while seedwrap is still seeding', () => {
       env: { ...process.env, SEEDWRAP_SEED_STRATEGY: strategy },
     });
     const exited = new Promise<number | null>((r) => wrapper.on('exit', (c) => r(c)));
-    cleanup.push(() => wrapper.exitCode === null && wrapper.kill('SIGKILL'));
+    onCleanup(() => wrapper.exitCode === null && wrapper.kill('SIGKILL'));
     await until('staging to appear', () => staging(dest).length > 0 || wrapper.exitCode !== null, 20_000);
     wrapper.kill('SIGTERM');
     expect(await exited).toBe(143);

@@ -15,18 +15,12 @@
  */
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { destState, fresh, nuke, runSeed, staging } from './helpers.ts';
-
-const cleanup: Array<() => void> = [];
-afterEach(() => {
-  for (const f of cleanup.splice(0).reverse()) f();
-});
+import { describe, expect, it } from 'vitest';
+import { destState, runSeed, scratch, staging } from './helpers.ts';
 
 describe('a symlink DAG cannot make seeding hang', () => {
   it('k=24 levels of two directory symlinks: finishes (seeded or refused) within 15 s, DEST never partial', async () => {
-    const root = fresh('dag24');
-    cleanup.push(() => nuke(root));
+    const root = scratch('dag24');
     const seed = join(root, 'seed');
     const k = 24;
     for (let i = 0; i <= k; i++) {

@@ -8,23 +8,17 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeWorkRequestFrame } from '../../src/worker/proto.ts';
-import { BUNDLE, fresh, nuke, NODE } from './helpers.ts';
+import { BUNDLE, NODE, onCleanup, scratch } from './helpers.ts';
 import { isGone, killQuietly, pidFrom, until } from './processes.ts';
-
-const cleanup: Array<() => void> = [];
-afterEach(() => {
-  for (const f of cleanup.splice(0).reverse()) f();
-});
 
 describe('worker mode: a signal to the worker reaches every in-flight child', () => {
   it.each([
     ['SIGTERM', 143],
     ['SIGINT', 130],
   ] as const)('%s: the 4 in-flight children are gone and the worker exits %i', async (sig, code) => {
-    const dir = fresh('worker-sig');
-    cleanup.push(() => nuke(dir));
+    const dir = scratch('worker-sig');
     const worker = spawn(NODE, [BUNDLE, '--persistent_worker'], { cwd: dir, stdio: ['pipe', 'pipe', 'ignore'] });
     const exited = new Promise<number | null>((r) => worker.on('exit', (c) => r(c)));
     for (let id = 1; id <= 4; id++) {
@@ -32,7 +26,7 @@ describe('worker mode: a signal to the worker reaches every in-flight child', ()
     }
     const pids: number[] = [];
     for (let id = 1; id <= 4; id++) pids.push(await pidFrom(join(dir, `p${id}`)));
-    for (const pid of pids) cleanup.push(() => killQuietly(pid));
+    for (const pid of pids) onCleanup(() => killQuietly(pid));
     worker.kill(sig);
     expect(await exited).toBe(code);
     for (const pid of pids) await until(`child ${pid} to be gone`, () => isGone(pid), 5_000);

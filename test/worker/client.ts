@@ -35,6 +35,19 @@ export function decodeWorkResponse(b: Buffer): WorkResponse {
   return res;
 }
 
+/** A request's arguments that run `script` through /bin/sh. */
+export const sh = (script: string): string[] => ['--', '/bin/sh', '-c', script];
+
+/** Whether a process with this pid still exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function jsonRequest(r: Partial<WorkRequest>): string {
   const o: Record<string, unknown> = {};
   if (r.arguments?.length) o.arguments = r.arguments;

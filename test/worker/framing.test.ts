@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeWorkRequestFrame } from '../../src/worker/proto.ts';
 import { AutoProtocol, detectProtocol } from '../../src/worker/protocol.ts';
 import { FramingError, type WorkRequest } from '../../src/worker/messages.ts';
+import { jsonRequest } from './client.ts';
 
 /** Requests of assorted shapes: empty, multi-byte UTF-8, a body longer than 127 bytes (2-byte prefix). */
 const REQUESTS: Array<Partial<WorkRequest>> = [
@@ -11,17 +12,6 @@ const REQUESTS: Array<Partial<WorkRequest>> = [
   { arguments: ['x'.repeat(200)], requestId: 3, sandboxDir: 'sb/3' },
   { requestId: 1, cancel: true },
 ];
-
-function jsonOf(r: Partial<WorkRequest>): string {
-  // As Bazel's JsonFormat printer writes it: no whitespace, defaults omitted.
-  const o: Record<string, unknown> = {};
-  if (r.arguments?.length) o.arguments = r.arguments;
-  if (r.requestId) o.requestId = r.requestId;
-  if (r.cancel) o.cancel = true;
-  if (r.verbosity) o.verbosity = r.verbosity;
-  if (r.sandboxDir) o.sandboxDir = r.sandboxDir;
-  return JSON.stringify(o);
-}
 
 function decodeAll(chunks: Buffer[]): WorkRequest[] {
   const p = new AutoProtocol();
@@ -54,7 +44,7 @@ const strip = (rs: WorkRequest[]) => rs.map(({ inputs: _inputs, ...rest }) => re
 
 describe.each([
   ['proto', Buffer.concat(REQUESTS.map((r) => encodeWorkRequestFrame(r)))],
-  ['json', Buffer.from(REQUESTS.map(jsonOf).join(''), 'utf8')],
+  ['json', Buffer.from(REQUESTS.map(jsonRequest).join(''), 'utf8')],
 ])('%s stream', (name, stream) => {
   const want = normalise(REQUESTS);
 

@@ -3,24 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeWorkRequestFrame } from '../../src/worker/proto.ts';
-import { jsonRequest } from './client.ts';
+import { jsonRequest, alive, sh } from './client.ts';
 import { ensureBundle, spawnWorker } from './spawn.ts';
 
 /** The built bundle as Bazel runs it: a real process over real pipes. */
 const root = realpathSync(mkdtempSync(join(tmpdir(), 'seedwrap-worker-proc-')));
 beforeAll(ensureBundle);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-const sh = (script: string) => ['--', '/bin/sh', '-c', script];
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe.each(['proto', 'json'] as const)('node dist/seedwrap.cjs --persistent_worker (%s)', (protocol) => {
   it('serves 16 multiplexed requests concurrently and exits 0 at EOF', async () => {

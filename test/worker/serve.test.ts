@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main.ts';
 import { runWorker } from '../../src/worker/index.ts';
-import { WorkerClient } from './client.ts';
+import { WorkerClient, alive, sh } from './client.ts';
 
 const root = realpathSync(mkdtempSync(join(tmpdir(), 'seedwrap-serve-')));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -20,17 +20,6 @@ function startWorker(protocol: 'proto' | 'json', startupArgs: string[] = []) {
   const exit = runWorker(startupArgs, { stdin, stdout, stderr, cwd: root, env: process.env }, main);
   const client = new WorkerClient(stdin, stdout, protocol);
   return { client, exit, stdin, log: () => log, stdoutBytes: stdout };
-}
-
-const sh = (script: string) => ['--', '/bin/sh', '-c', script];
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe.each(['proto', 'json'] as const)('worker loop over %s', (protocol) => {
