@@ -46,15 +46,23 @@ describe('applySubsts (property)', () => {
     expect(applySubsts('${b}', [{ key: 'a', value: 'A' }, { key: 'b', value: '${a}' }])).toBe('${a}');
   });
 
-  it('for a duplicate key the first mapping wins (when no value reintroduces "${")', () => {
-    const plain = fc.string({ maxLength: 10 }).filter((v) => !v.includes('${'));
+  // "First wins" holds only while no earlier substitution *forms* a new `${KEY}`
+  // together with the text around it: `${${}` with `=}` becomes `${}`, which a
+  // later `=` mapping does replace (spec §3: a later mapping sees an earlier
+  // result). CI once drew exactly that case; it is pinned below, and the
+  // property states its precondition on the result instead of on the values.
+  it('for a duplicate key the first mapping wins, unless an earlier result formed a new "${KEY}"', () => {
     fc.assert(
-      fc.property(text, fc.array(fc.record({ key, value: plain }), { minLength: 1, maxLength: 5 }), plain, fc.nat(), (t, ms, v, pick) => {
+      fc.property(text, fc.array(mapping, { minLength: 1, maxLength: 5 }), text, fc.nat(), (t, ms, v, pick) => {
         const dup = { key: ms[pick % ms.length]!.key, value: v };
-        expect(applySubsts(t, [...ms, dup])).toBe(applySubsts(t, ms));
+        const before = applySubsts(t, ms);
+        fc.pre(!before.includes('${' + dup.key + '}'));
+        expect(applySubsts(t, [...ms, dup])).toBe(before);
       }),
       { numRuns: 2000 },
     );
+    expect(applySubsts('${a}${a}', [{ key: 'a', value: '1' }, { key: 'a', value: '2' }])).toBe('11');
+    expect(applySubsts('${${}', [{ key: '', value: '}' }, { key: '', value: '' }])).toBe('');
   });
 
   it('an identity mapping (KEY=${KEY}) changes nothing', () => {
