@@ -54,7 +54,7 @@ describe('a symlink DAG', () => {
     const src = dag('dag', 24);
     const started = performance.now();
     const err = await seed(join(src, 'l0'), join(root, 'dag-dest'), opts).catch((e: unknown) => e);
-    expect(performance.now() - started).toBeLessThan(5000);
+    expect(performance.now() - started).toBeLessThan(60_000); // unbounded, 2^24 paths take hours
     expect(err).toBeInstanceOf(SeedwrapError);
     expect((err as Error).message).toMatch(new RegExp(`more than ${MAX_VISITS} times`));
     expect(readdirSync(join(root, 'dag-dest'))).toEqual([]);

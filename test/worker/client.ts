@@ -38,6 +38,17 @@ export function decodeWorkResponse(b: Buffer): WorkResponse {
 /** A request's arguments that run `script` through /bin/sh. */
 export const sh = (script: string): string[] => ['--', '/bin/sh', '-c', script];
 
+/**
+ * Shell text that proves concurrency without timing: the child marks itself
+ * started in `dir`, then waits until `n` children have, and exits 99 if that
+ * never happens within `giveUpS` seconds. Run one after another, the first
+ * child never sees the others, so a worker that serialised requests fails on
+ * the exit code, however fast or slow the machine.
+ */
+export function barrier(dir: string, id: number, n: number, giveUpS = 60): string {
+  return `mkdir -p ${dir}; : > ${dir}/${id}; i=0; while [ "$(ls ${dir} | wc -l)" -lt ${n} ]; do i=$((i+1)); [ $i -gt ${giveUpS * 20} ] && exit 99; sleep 0.05; done`;
+}
+
 /** Whether a process with this pid still exists. */
 export function alive(pid: number): boolean {
   try {
