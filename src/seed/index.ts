@@ -13,7 +13,7 @@ import { abandon, checkDest, checkOutsideSeed, cleanLeftovers, createStaging, en
 import { planSeed, type Layout } from './layout.ts';
 import type { Tally } from './place.ts';
 import type { Plan, Skipped } from './plan.ts';
-import { chooseStrategy, type Choice } from './strategy.ts';
+import { chooseStrategy, earlyBoot, type Choice, type EarlyBoot } from './strategy.ts';
 import { runAsync } from './strategy-async.ts';
 import { runSync } from './strategy-sync.ts';
 import { startThreads } from './strategy-threads.ts';
@@ -68,30 +68,32 @@ export async function seedTree(src: string, dest: string, opts: SeedOptions, exa
     checkDest(dest);
   });
   // From here on DEST is ours to create: whatever happens, it exists afterwards (empty unless seeded).
+  const early = earlyBoot(opts.dryRun ? { SEEDWRAP_SEED_STRATEGY: 'sync' } : process.env, opts.debug);
   try {
-    const { layout, plan } = guard(`cannot read the seed ${src}`, () => planSeed(src, opts.writableWorkProducts));
+    const { layout, plan } = guard(`cannot read the seed ${src}`, () => planSeed(src, opts.writableWorkProducts, early.onWalked));
     opts.debug?.(`seed ${src}: ${layout} layout, ${plan.srcs.length} files, ${plan.dirs.length} dirs, ${plan.skipped.length} skipped`);
     const base = { ...idle, layout, files: plan.srcs.length, skipped: plan.skipped };
     if (plan.srcs.length === 0) return finish({ ...base, outcome: 'empty-source' });
     const counted = guard(`cannot read the seed ${src}`, () => sizeAtLeast(plan, opts.dryRun || exactBytes ? Infinity : opts.minBytes));
     if (counted < opts.minBytes) return finish({ ...base, outcome: 'below-threshold', bytes: counted });
     if (opts.dryRun) return finish({ ...base, outcome: 'seeded', strategy: 'dry-run', bytes: counted });
-    const { choice, tally } = await stageAndPublish(plan, dest, opts);
+    const { choice, tally } = await stageAndPublish(plan, dest, opts, early);
     return finish({ ...base, outcome: 'seeded', strategy: choice.strategy, bytes: counted, ...tally });
   } finally {
+    await early.release();
     if (!opts.dryRun) ensureDest(dest);
   }
 }
 
-async function stageAndPublish(plan: Plan, dest: string, opts: SeedOptions): Promise<{ choice: Choice; tally: Tally }> {
+async function stageAndPublish(plan: Plan, dest: string, opts: SeedOptions, early: EarlyBoot): Promise<{ choice: Choice; tally: Tally }> {
   let staging: string | undefined;
   try {
     staging = createStaging(dest);
     for (const gone of cleanLeftovers(dest)) opts.debug?.(`removed leftover staging ${gone}`);
-    const choice = chooseStrategy(plan, staging, process.env);
-    opts.debug?.(`strategy ${choice.strategy} (${choice.why})`);
+    const choice = chooseStrategy(plan, staging, process.env, early.booted);
+    opts.debug?.(`strategy ${choice.strategy} (${choice.why}${early.booted > 0 ? ', booted during the walk' : ''})`);
     checkInterrupted(opts.signal);
-    const tally = await place(plan, staging, choice, opts);
+    const tally = await place(plan, staging, choice, opts, early);
     applyDirModes(plan, staging);
     publish(staging, dest, plan.dirs[0]?.mode ?? 0o755);
     return { choice, tally };
@@ -103,12 +105,12 @@ async function stageAndPublish(plan: Plan, dest: string, opts: SeedOptions): Pro
 }
 
 /** Creates the directories, then places the files by the chosen strategy. */
-async function place(plan: Plan, root: string, choice: Choice, { onProgress, signal }: SeedOptions): Promise<Tally> {
+async function place(plan: Plan, root: string, choice: Choice, { onProgress, signal }: SeedOptions, early: EarlyBoot): Promise<Tally> {
   const total = plan.srcs.length;
   let done = 0;
   const chunks = chunksByDirectory(plan);
   if (choice.strategy === 'threads') {
-    const threads = startThreads(plan, root, chunks, choice.workers); // they boot during the mkdir pass
+    const threads = startThreads(plan, root, chunks, early.take(choice.workers)); // booted during the walk, or during the mkdir pass
     try {
       makeDirs(plan, root);
       return await threads.run(onProgress && ((n) => onProgress(n, total)), signal);

@@ -72,9 +72,9 @@ function newestSession(names: string[], dir: string): string | undefined {
   return best;
 }
 
-export function planSeed(src: string, writableWorkProducts: boolean): { layout: Layout; plan: Plan } {
+export function planSeed(src: string, writableWorkProducts: boolean, onWalked?: (files: number) => void): { layout: Layout; plan: Plan } {
   const plan = emptyPlan();
-  const ctx = newWalk();
+  const ctx = newWalk(onWalked);
   const crateDirs = readdirSync(src).filter((name) => isCrateDir(src, name));
   if (crateDirs.length === 0) {
     walkDir(plan, src, '', mirrorRules, ctx);

@@ -1,7 +1,8 @@
 /**
  * Worker threads, split by subdirectory. Chunks are claimed through a shared
  * counter (Atomics), so the main thread starts at once and workers join when
- * they have booted (30–100 ms each on a busy 2-vCPU machine). Tallies live in
+ * they have booted (30–100 ms each on a busy 2-vCPU machine; usually booted
+ * during the walk, see strategy.ts). Tallies live in
  * shared memory too, so once every file is placed the main thread terminates
  * workers still booting instead of waiting for them. A failure anywhere raises
  * a shared flag: every thread stops claiming, and the failing one reports why.
@@ -33,20 +34,35 @@ export interface Threads {
   close(): Promise<void>;
 }
 
+/** Workers booted ahead of their job: handed to `startThreads`, or dismissed. */
+export interface Crew {
+  workers: Worker[];
+  /** One per worker: rejects with the worker's failure (observed in `run`). */
+  failures: Promise<never>[];
+}
+
+/** Starts `n` workers that wait for their job as one message (see worker-source.ts). */
+export function bootWorkers(n: number): Crew {
+  const workers = Array.from({ length: n }, () => new Worker(workerSource(), { eval: true }));
+  const failures = workers.map(failureOf);
+  failures.forEach((f) => f.catch(() => {})); // a failure after dismissal is moot
+  return { workers, failures };
+}
+
+export async function dismiss(crew: Crew): Promise<void> {
+  await Promise.all(crew.workers.map((w) => w.terminate()));
+}
+
 /**
- * Starts the workers before the directories exist, so their boot overlaps the
- * main thread's mkdir pass; they wait for `ready`, set by `run`.
+ * Hands the plan to the crew before the directories exist, so the copy of the
+ * file list into each worker overlaps the main thread's mkdir pass; they wait
+ * for `ready`, set by `run`.
  */
-export function startThreads(plan: Plan, root: string, chunks: Chunk[], workers: number): Threads {
-  const { control, tallies } = sharedState(workers);
+export function startThreads(plan: Plan, root: string, chunks: Chunk[], crew: Crew): Threads {
+  const { workers, failures } = crew;
+  const { control, tallies } = sharedState(workers.length);
   const base = { srcs: plan.srcs, rels: plan.rels, kinds: plan.kinds, chunks, root, buffer: control.buffer };
-  const failures: Promise<never>[] = [];
-  const running = Array.from({ length: workers }, (_, w) => {
-    const worker = new Worker(workerSource(), { eval: true, workerData: { ...base, slot: w } });
-    failures.push(failureOf(worker));
-    return worker;
-  });
-  failures.forEach((f) => f.catch(() => {})); // observed in run(); a failure after close() is moot
+  workers.forEach((worker, slot) => worker.postMessage({ ...base, slot }));
   return {
     async run(onProgress, signal) {
       Atomics.store(control, SLOT.ready, 1);
@@ -64,7 +80,7 @@ export function startThreads(plan: Plan, root: string, chunks: Chunk[], workers:
       } finally {
         clearInterval(ticker);
       }
-      for (let w = 0; w < workers; w++) {
+      for (let w = 0; w < workers.length; w++) {
         mine.linked += Atomics.load(tallies, w * 2);
         mine.copied += Atomics.load(tallies, w * 2 + 1);
       }
@@ -74,7 +90,7 @@ export function startThreads(plan: Plan, root: string, chunks: Chunk[], workers:
       Atomics.store(control, SLOT.stop, 1);
       Atomics.store(control, SLOT.ready, 1);
       Atomics.notify(control, SLOT.ready);
-      await Promise.all(running.map((w) => w.terminate()));
+      await dismiss(crew);
     },
   };
 }

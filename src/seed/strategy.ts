@@ -12,6 +12,7 @@ import { statSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { KIND_LINK, KIND_OWN } from './place.ts';
 import type { Plan } from './plan.ts';
+import { bootWorkers, dismiss, type Crew } from './strategy-threads.ts';
 
 export type Strategy = 'sync' | 'async' | 'threads';
 
@@ -44,12 +45,12 @@ function crossesDevices(plan: Plan, staging: string): boolean {
  * workers anyway. On 2 cores: one worker below a load of 1.5, none above (at
  * loads of 6–10 workers lost every measurement).
  */
-function idleWorkers(): number {
+export function idleWorkers(): number {
   return Math.max(0, Math.min(3, Math.round(availableParallelism() - loadavg()[0]!)));
 }
 
-export function chooseStrategy(plan: Plan, staging: string, env: Record<string, string | undefined>): Choice {
-  const workers = idleWorkers();
+export function chooseStrategy(plan: Plan, staging: string, env: Record<string, string | undefined>, booted = 0): Choice {
+  const workers = booted > 0 ? booted : idleWorkers();
   const forced = env.SEEDWRAP_SEED_STRATEGY;
   if (forced === 'sync' || forced === 'async') return { strategy: forced, workers: 0, why: 'SEEDWRAP_SEED_STRATEGY' };
   if (forced === 'threads') return { strategy: 'threads', workers: Math.max(workers, 1), why: 'SEEDWRAP_SEED_STRATEGY' };
@@ -65,4 +66,55 @@ export function chooseStrategy(plan: Plan, staging: string, env: Record<string, 
   const why = `${links} links, ${copies} copies${crossing ? ' (DEST on another filesystem)' : ''}, ${workers} idle cores`;
   const worth = links >= LINKS_FOR_THREADS || copies >= COPIES_FOR_THREADS;
   return worth && workers > 0 ? { strategy: 'threads', workers, why } : { strategy: 'sync', workers: 0, why };
+}
+
+/**
+ * Workers are booted while the seed is still being walked once the walk has
+ * found this many files: from here on threads may be chosen (at 5k copies or
+ * 10k links), and a worker's boot (30–200 ms) then overlaps the walk instead
+ * of the placement. At 10k links the walk takes ~20 ms and placing ~110 ms,
+ * so a worker booted after the walk joined for barely half of the placement.
+ */
+export const BOOT_AT = COPIES_FOR_THREADS;
+
+/** Workers booted during the walk, taken by the threads strategy or dismissed. */
+export interface EarlyBoot {
+  /** Called by the walk with the number of files found so far. */
+  onWalked(files: number): void;
+  /** The booted crew (booting `n` now if none was); the caller dismisses it. */
+  take(n: number): Crew;
+  /** Terminates a crew nobody took; always called. */
+  release(): Promise<void>;
+  /** How many workers are booted. */
+  readonly booted: number;
+}
+
+export function earlyBoot(env: Record<string, string | undefined>, debug?: (line: string) => void): EarlyBoot {
+  const forced = env.SEEDWRAP_SEED_STRATEGY;
+  let crew: Crew | undefined;
+  let considered = forced === 'sync' || forced === 'async';
+  return {
+    onWalked(files) {
+      if (considered || files < BOOT_AT) return;
+      considered = true;
+      const n = forced === 'threads' ? Math.max(1, idleWorkers()) : idleWorkers();
+      if (n > 0) crew = bootWorkers(n);
+      debug?.(n > 0 ? `booting ${n} seed worker(s) after ${files} files` : `${files} files, no idle core for a seed worker`);
+    },
+    take(n) {
+      const taken = crew ?? bootWorkers(n);
+      crew = undefined;
+      return taken;
+    },
+    async release() {
+      const unused = crew;
+      crew = undefined;
+      if (unused === undefined) return;
+      await dismiss(unused);
+      debug?.(`dismissed ${unused.workers.length} unused seed worker(s)`);
+    },
+    get booted() {
+      return crew?.workers.length ?? 0;
+    },
+  };
 }

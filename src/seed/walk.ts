@@ -46,10 +46,12 @@ export const MAX_VISITS = 256;
 export interface WalkContext {
   ancestors: Set<string>;
   visits: Map<string, number>;
+  /** Told the number of files planned so far after each directory (strategy.ts boots workers early). */
+  onWalked?: (files: number) => void;
 }
 
-export function newWalk(): WalkContext {
-  return { ancestors: new Set(), visits: new Map() };
+export function newWalk(onWalked?: (files: number) => void): WalkContext {
+  return { ancestors: new Set(), visits: new Map(), onWalked };
 }
 
 export function walkDir(plan: Plan, srcDir: string, rel: string, rules: WalkRules, ctx: WalkContext, shownAs = srcDir): void {
@@ -69,6 +71,7 @@ export function walkDir(plan: Plan, srcDir: string, rel: string, rules: WalkRule
   const subdirs: Subdir[] = [];
   startGroup(plan);
   for (const entry of entries) addEntry(plan, srcDir, entry, rel, rules, subdirs);
+  ctx.onWalked?.(plan.srcs.length);
   if (subdirs.length === 0) return;
   ctx.ancestors.add(id);
   for (const [src, childRel, shown] of subdirs) walkDir(plan, src, childRel, rules, ctx, shown);

@@ -9,33 +9,36 @@ let cached: string | undefined;
  * The source of a seed worker. The bundle is a single CommonJS file, so the
  * worker is created from text (`{ eval: true }`); the placer's own source text
  * is embedded so that workers and main thread run identical placement code.
- * A worker boots while the main thread creates the directories, blocks until
- * `ready`, claims chunks until none is left, keeps its tally in its own slots
- * after each chunk, and posts a message only to report a failure.
+ * A worker may boot before the plan exists (while the seed is still being
+ * walked): it waits for its job as one message, then blocks until `ready`
+ * (set once the directories exist), claims chunks until none is left, keeps
+ * its tally in its own slots after each chunk, and posts a message only to
+ * report a failure.
  */
 export function workerSource(): string {
   cached ??= `'use strict';
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort } = require('node:worker_threads');
 const place = (${createPlacer.toString()})(require('node:fs'));
-const { srcs, rels, kinds, chunks, root, buffer, slot } = workerData;
-const control = new Int32Array(buffer, 0, 8);
-const tallies = new Int32Array(buffer, 32);
-const tally = { linked: 0, copied: 0 };
-try {
-  while (Atomics.load(control, ${SLOT.ready}) === 0) Atomics.wait(control, ${SLOT.ready}, 0, 50);
-  while (Atomics.load(control, ${SLOT.stop}) === 0) {
-    const c = Atomics.add(control, ${SLOT.next}, 1);
-    if (c >= chunks.length) break;
-    const [start, end] = chunks[c];
-    for (let i = start; i < end; i++) place(srcs[i], root + '/' + rels[i], kinds[i], tally);
-    Atomics.store(tallies, slot * 2, tally.linked);
-    Atomics.store(tallies, slot * 2 + 1, tally.copied);
-    Atomics.add(control, ${SLOT.done}, end - start);
+parentPort.once('message', ({ srcs, rels, kinds, chunks, root, buffer, slot }) => {
+  const control = new Int32Array(buffer, 0, 8);
+  const tallies = new Int32Array(buffer, 32);
+  const tally = { linked: 0, copied: 0 };
+  try {
+    while (Atomics.load(control, ${SLOT.ready}) === 0) Atomics.wait(control, ${SLOT.ready}, 0, 50);
+    while (Atomics.load(control, ${SLOT.stop}) === 0) {
+      const c = Atomics.add(control, ${SLOT.next}, 1);
+      if (c >= chunks.length) break;
+      const [start, end] = chunks[c];
+      for (let i = start; i < end; i++) place(srcs[i], root + '/' + rels[i], kinds[i], tally);
+      Atomics.store(tallies, slot * 2, tally.linked);
+      Atomics.store(tallies, slot * 2 + 1, tally.copied);
+      Atomics.add(control, ${SLOT.done}, end - start);
+    }
+  } catch (err) {
+    Atomics.store(control, ${SLOT.stop}, 1);
+    parentPort.postMessage({ message: String(err && err.message), code: err && err.code, path: err && err.path });
   }
-} catch (err) {
-  Atomics.store(control, ${SLOT.stop}, 1);
-  parentPort.postMessage({ message: String(err && err.message), code: err && err.code, path: err && err.path });
-}
+});
 `;
   return cached;
 }
