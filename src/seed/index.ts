@@ -8,7 +8,7 @@
  */
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { describe, SeedwrapError } from '../errors.ts';
-import { chunksByDirectory } from './chunks.ts';
+import { chunkDir, chunksByDirectory, type Chunk } from './chunks.ts';
 import { abandon, checkDest, checkOutsideSeed, cleanLeftovers, createStaging, ensureDest, publish } from './commit.ts';
 import { planSeed, type Layout } from './layout.ts';
 import type { Tally } from './place.ts';
@@ -104,15 +104,21 @@ async function stageAndPublish(plan: Plan, dest: string, opts: SeedOptions, earl
   }
 }
 
-/** Creates the directories, then places the files by the chosen strategy. */
+/**
+ * Creates the directories and places the files by the chosen strategy. The
+ * synchronous loops make every directory first; with threads, each chunk's
+ * claimer makes its own directory (mkdir took 160–290 µs on this ext4, so a
+ * 1,000-directory pass on the main thread kept an already booted worker
+ * waiting), and the main thread makes only the directories without files.
+ */
 async function place(plan: Plan, root: string, choice: Choice, { onProgress, signal }: SeedOptions, early: EarlyBoot): Promise<Tally> {
   const total = plan.srcs.length;
   let done = 0;
   const chunks = chunksByDirectory(plan);
   if (choice.strategy === 'threads') {
-    const threads = startThreads(plan, root, chunks, early.take(choice.workers)); // booted during the walk, or during the mkdir pass
+    const threads = startThreads(plan, root, chunks, early.take(choice.workers)); // booted during the walk, or now
     try {
-      makeDirs(plan, root);
+      makeDirsWithoutFiles(plan, root, chunks);
       return await threads.run(onProgress && ((n) => onProgress(n, total)), signal);
     } finally {
       await threads.close();
@@ -126,6 +132,12 @@ async function place(plan: Plan, root: string, choice: Choice, { onProgress, sig
 /** Directories are created owner-writable so they can be filled; rustc layout gets 0755 everywhere. */
 function makeDirs(plan: Plan, root: string): void {
   for (const dir of plan.dirs) if (dir.rel !== '') mkdirSync(`${root}/${dir.rel}`, { mode: 0o700 });
+}
+
+/** The directories no chunk will make (empty, or holding only directories), with any missing parents. */
+function makeDirsWithoutFiles(plan: Plan, root: string, chunks: Chunk[]): void {
+  const withFiles = new Set(chunks.map((c) => chunkDir(plan.rels, c)));
+  for (const dir of plan.dirs) if (dir.rel !== '' && !withFiles.has(dir.rel)) mkdirSync(`${root}/${dir.rel}`, { recursive: true, mode: 0o700 });
 }
 
 /** Explicit chmod: the umask must not decide whether rustc can write its lock and session. */

@@ -7,12 +7,13 @@
  * workers still booting instead of waiting for them. A failure anywhere raises
  * a shared flag: every thread stops claiming, and the failing one reports why.
  */
+import { mkdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Tally } from './place.ts';
 import type { Plan } from './plan.ts';
-import type { Chunk } from './chunks.ts';
+import { chunkDir, type Chunk } from './chunks.ts';
 import { newTally, placeHere } from './strategy-sync.ts';
-import { SLOT, workerSource } from './worker-source.ts';
+import { DIR_OPTIONS, SLOT, workerSource } from './worker-source.ts';
 import { checkInterrupted, maybeYield, SLICE_MS } from './interrupt.ts';
 
 export interface WorkerFailure {
@@ -54,9 +55,10 @@ export async function dismiss(crew: Crew): Promise<void> {
 }
 
 /**
- * Hands the plan to the crew before the directories exist, so the copy of the
- * file list into each worker overlaps the main thread's mkdir pass; they wait
- * for `ready`, set by `run`.
+ * Hands the plan to the crew; they wait for `ready`, set by `run` once the
+ * directories without files exist. Every claimer makes its chunk's directory
+ * (and any missing parent) itself: `recursive` tolerates the other thread
+ * having made it first.
  */
 export function startThreads(plan: Plan, root: string, chunks: Chunk[], crew: Crew): Threads {
   const { workers, failures } = crew;
@@ -101,6 +103,8 @@ async function claimLoop(plan: Plan, root: string, chunks: Chunk[], control: Int
     const c = Atomics.add(control, SLOT.next, 1);
     if (c >= chunks.length) return;
     const [start, end] = chunks[c]!;
+    const dir = chunkDir(plan.rels, chunks[c]!);
+    if (dir !== '') mkdirSync(`${root}/${dir}`, DIR_OPTIONS);
     for (let i = start; i < end; i++) placeHere(plan.srcs[i]!, `${root}/${plan.rels[i]!}`, plan.kinds[i]!, tally);
     const done = Atomics.add(control, SLOT.done, end - start) + end - start; // not inside `onProgress?.()`: its arguments are skipped when it is absent
     onProgress?.(done);

@@ -39,14 +39,17 @@ function crossesDevices(plan: Plan, staging: string): boolean {
 }
 
 /**
- * Idle cores (1-minute load average, rounded), at most 3 (more never helped).
- * Not less one for this thread: a seedwrap process that just started barely
- * shows in the load average, and the main thread places files alongside the
- * workers anyway. On 2 cores: one worker below a load of 1.5, none above (at
- * loads of 6–10 workers lost every measurement).
+ * Workers to start: one per core the 1-minute load average leaves idle, even
+ * partly (Linux counts tasks waiting for the disk in it, and a benchmark or a
+ * build that syncs shows 1.5–2 on 2 cores with a core free), but never more
+ * than the cores beside this thread, which places files too, and at most 3
+ * (more never helped). On 2 cores: one worker below a load of 2, none above
+ * (at loads of 6–10 workers lost every measurement; at 1.5–1.9 one worker won
+ * at 10k links, 100k links and 10k copies, docs/seeding.md).
  */
 export function idleWorkers(): number {
-  return Math.max(0, Math.min(3, Math.round(availableParallelism() - loadavg()[0]!)));
+  const cores = availableParallelism();
+  return Math.max(0, Math.min(3, cores - 1, Math.ceil(cores - loadavg()[0]!)));
 }
 
 export function chooseStrategy(plan: Plan, staging: string, env: Record<string, string | undefined>, booted = 0): Choice {

@@ -1,5 +1,8 @@
 import { createPlacer } from './place.ts';
 
+/** How a claimer makes its chunk's directory, in the main thread and in workers: owner-writable until the modes are applied. */
+export const DIR_OPTIONS = { recursive: true, mode: 0o700 } as const;
+
 /** Int32 control slots shared by the main thread and workers. */
 export const SLOT = { next: 0, stop: 1, done: 2, ready: 3 } as const;
 
@@ -18,7 +21,9 @@ let cached: string | undefined;
 export function workerSource(): string {
   cached ??= `'use strict';
 const { parentPort } = require('node:worker_threads');
-const place = (${createPlacer.toString()})(require('node:fs'));
+const fs = require('node:fs');
+const place = (${createPlacer.toString()})(fs);
+const DIR_OPTIONS = ${JSON.stringify(DIR_OPTIONS)};
 parentPort.once('message', ({ srcs, rels, kinds, chunks, root, buffer, slot }) => {
   const control = new Int32Array(buffer, 0, 8);
   const tallies = new Int32Array(buffer, 32);
@@ -29,6 +34,8 @@ parentPort.once('message', ({ srcs, rels, kinds, chunks, root, buffer, slot }) =
       const c = Atomics.add(control, ${SLOT.next}, 1);
       if (c >= chunks.length) break;
       const [start, end] = chunks[c];
+      const dir = rels[start].slice(0, Math.max(0, rels[start].lastIndexOf('/')));
+      if (dir !== '') fs.mkdirSync(root + '/' + dir, DIR_OPTIONS);
       for (let i = start; i < end; i++) place(srcs[i], root + '/' + rels[i], kinds[i], tally);
       Atomics.store(tallies, slot * 2, tally.linked);
       Atomics.store(tallies, slot * 2 + 1, tally.copied);

@@ -51,3 +51,41 @@ describe.each([['ext4', () => root], ['/dev/shm', () => shm]])('on %s', (_name, 
     expect(linked).toBe(base() === shm ? 0 : 105);
   });
 });
+
+describe('a mirrored tree with empty directories, directories holding only directories, and one directory split into chunks', () => {
+  it('sync, async and threads build the same tree, modes included', async () => {
+    const base = tempDir('strategies-mirror');
+    const src = join(base, 'tree');
+    // With threads, each chunk's claimer makes its directory (recursive, racing
+    // the other thread for a split directory's later chunks) and the main
+    // thread makes only the directories without files.
+    mkdirSync(join(src, 'empty', 'nested-empty'), { recursive: true });
+    mkdirSync(join(src, 'only-dirs', 'x', 'y'), { recursive: true, mode: 0o750 });
+    writeFileSync(join(src, 'only-dirs', 'x', 'y', 'deep.txt'), 'deep');
+    mkdirSync(join(src, 'big'), { mode: 0o750 });
+    for (let i = 0; i < 2500; i++) writeFileSync(join(src, 'big', `f${i}`), `${i}`); // 3 chunks of at most 1024
+    writeFileSync(join(src, 'top.txt'), 'top');
+    try {
+      const results = [];
+      for (const strategy of ['sync', 'async', 'threads']) {
+        process.env.SEEDWRAP_SEED_STRATEGY = strategy;
+        const dest = join(base, `dest-${strategy}`);
+        try {
+          const report = await seed(src, dest, { minBytes: 0, writableWorkProducts: false });
+          expect(report).toMatchObject({ strategy, layout: 'mirror', files: 2502, linked: 2502, copied: 0 });
+          results.push(shape(dest));
+          removeTree(dest);
+        } finally {
+          delete process.env.SEEDWRAP_SEED_STRATEGY;
+        }
+      }
+      expect(results[1]).toEqual(results[0]);
+      expect(results[2]).toEqual(results[0]);
+      expect(results[0]!['empty/nested-empty']).toMatchObject({ type: 'dir' });
+      expect(results[0]!['only-dirs/x']).toMatchObject({ type: 'dir', mode: 0o750 | 0o700 });
+      expect(results[0]!['big']).toMatchObject({ type: 'dir', mode: 0o750 | 0o700 });
+    } finally {
+      removeTree(base);
+    }
+  });
+});
