@@ -11,7 +11,9 @@ import { existsSync } from 'node:fs';
  * action, so a seed is never reused there. Inside a sandbox seedwrap starts the
  * child in a private mount namespace that hides `<output_base>/sandbox` under
  * an empty tmpfs and binds the sandbox's execroot at
- * `<output_base>/sandbox/stable/execroot/<ws>`: the child sees exactly the
+ * `<output_base>/sandbox/stable/execroot/<ws>` (a sandboxed worker's
+ * `<output_base>/bazel-workers/worker-N-<Mnemonic>/<ws>` likewise, at
+ * `<output_base>/bazel-workers/stable/execroot/<ws>`): the child sees exactly the
  * sandbox's files (declared inputs only) and every write lands in the sandbox,
  * where Bazel collects it. `${pwd}` then names the stable path, so rules_rust's
  * `--remap-path-prefix=${pwd}=` keeps outputs free of sandbox paths. The
@@ -25,7 +27,27 @@ export interface StableCwd {
   wrap(program: string, args: readonly string[]): [string, string[]];
 }
 
-const SANDBOX_EXECROOT = /^(.+)\/sandbox\/[^/]+\/[^/]+\/execroot\/([^/]+)$/;
+/**
+ * The per-action working directories Bazel 4.2.3 makes, and the directory that
+ * holds each kind (hidden under the tmpfs): a sandboxed action's
+ * `<output_base>/sandbox/<strategy>/<N>/execroot/<ws>`, and a sandboxed
+ * worker's `<output_base>/bazel-workers/worker-<N>-<Mnemonic>/<ws>`
+ * (`--worker_sandboxing`: one directory per worker process, so requests
+ * served by worker 1 and worker 2 would see different paths).
+ */
+const SANDBOXES: Array<{ shape: RegExp; hidden: string }> = [
+  { shape: /^(.+)\/sandbox\/[^/]+\/[^/]+\/execroot\/([^/]+)$/, hidden: 'sandbox' },
+  { shape: /^(.+)\/bazel-workers\/worker-\d+-[^/]+\/([^/]+)$/, hidden: 'bazel-workers' },
+];
+
+/** The output base, the workspace name and the hidden directory of a sandboxed cwd, or undefined outside a sandbox. */
+function sandboxOf(cwd: string): { outputBase: string; workspace: string; hidden: string } | undefined {
+  for (const { shape, hidden } of SANDBOXES) {
+    const m = shape.exec(cwd);
+    if (m) return { outputBase: m[1]!, workspace: m[2]!, hidden };
+  }
+  return undefined;
+}
 
 // Runs inside the new namespace, as `sh -c SCRIPT sh MOUNT MKDIR BASE STABLE PROGRAM ARGS...`.
 // `.` is the sandbox directory: once the tmpfs hides it, only the kernel's
@@ -50,9 +72,9 @@ function findTool(name: string): string | undefined {
 export type StableCwdPlan = { kind: 'unchanged' } | { kind: 'stable'; stable: StableCwd } | { kind: 'unavailable'; reason: string };
 
 export function planStableCwd(cwd: string): StableCwdPlan {
-  const match = SANDBOX_EXECROOT.exec(cwd);
-  if (!match) return { kind: 'unchanged' };
-  const [, outputBase, workspace] = match as unknown as [string, string, string];
+  const sandbox = sandboxOf(cwd);
+  if (!sandbox) return { kind: 'unchanged' };
+  const { outputBase, workspace, hidden } = sandbox;
   const unshare = findTool('unshare');
   const mount = findTool('mount');
   const mkdir = findTool('mkdir');
@@ -60,7 +82,7 @@ export function planStableCwd(cwd: string): StableCwdPlan {
   if (!unshare || !mount || !mkdir || !sh) return { kind: 'unavailable', reason: 'util-linux unshare and mount are not installed' };
   const namespaces = chooseNamespaces(unshare);
   if (!namespaces) return { kind: 'unavailable', reason: 'no mount namespace can be created here (no privilege and no unprivileged user namespaces)' };
-  const base = `${outputBase}/sandbox`;
+  const base = `${outputBase}/${hidden}`;
   const path = `${base}/stable/execroot/${workspace}`;
   return {
     kind: 'stable',

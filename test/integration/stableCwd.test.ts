@@ -45,6 +45,27 @@ describe('--stable-cwd', () => {
     }
   });
 
+  it.runIf(canNamespace)('a sandboxed worker (<output_base>/bazel-workers/worker-N-<Mnemonic>/<ws>) runs the child at <output_base>/bazel-workers/stable/execroot/<ws>', async () => {
+    const base = tempDir();
+    const stable = join(base, 'bazel-workers', 'stable', 'execroot', 'ws');
+    for (const n of [1, 2]) {
+      const dir = join(base, 'bazel-workers', `worker-${n}-Rustc`, 'ws');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'input.txt'), `worker ${n}`);
+      const r = await runMain(['--stable-cwd', 'true', '--subst', 'pwd=${pwd}', '--stdout-file', 'dump.json', '--',
+        '/bin/sh', '-c', `cat input.txt > written.txt; exec "$0" "$@"`, NODE, DUMP, '${pwd}'], { cwd: dir });
+      expect(r.stderr.toString()).toBe('');
+      expect(r.exitCode).toBe(0);
+      const dump = JSON.parse(readFileSync(join(dir, 'dump.json'), 'utf8')) as { argv: string[]; cwd: string };
+      expect(dump.cwd).toBe(stable);
+      expect(dump.argv).toEqual([stable]);
+      expect(readFileSync(join(dir, 'written.txt'), 'utf8')).toBe(`worker ${n}`);
+    }
+    // A non-sandboxed worker already runs in the stable execroot: unchanged.
+    expect(planStableCwd(join(base, 'execroot', 'ws')).kind).toBe('unchanged');
+    expect(planStableCwd(join(base, 'bazel-workers', 'multiplex-worker-1-Rustc', 'ws')).kind).toBe('unchanged');
+  });
+
   it.runIf(canNamespace)('real rustc reuses a session made in another sandbox only with --stable-cwd', async () => {
     const base = tempDir();
     const src = Array.from({ length: 50 }, (_, i) => `pub fn f${i}(x: u32) -> u32 { x.wrapping_mul(${i + 1}) }`).join('\n') + '\n';

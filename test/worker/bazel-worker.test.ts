@@ -96,6 +96,17 @@ describe.skipIf(!have)('Bazel 4.2.3 with seedwrap as a persistent worker', { tim
     for (const o of outputs()) expect(o.cwd).toMatch(/\/bazel-workers\/worker-\d+-SeedwrapEcho\/seedwrap_worker_fixture$/);
   });
 
+  it('proto, --worker_sandboxing with --stable-cwd: every worker runs its children at <output_base>/bazel-workers/stable/execroot/<ws>', () => {
+    bazel('clean');
+    const log = bazel('build', '--worker_sandboxing', '--worker_max_instances=2', '--define=stable_cwd=1', '--jobs=2', ...common);
+    expect(log).toMatch(/6 worker/);
+    const outs = outputs();
+    expect(outs).toHaveLength(6);
+    const stable = join(outputBase(), 'bazel-workers', 'stable', 'execroot', 'seedwrap_worker_fixture');
+    for (const o of outs) expect(o.cwd).toBe(stable);
+    expect(workerLogs()).not.toMatch(/--stable-cwd:/); // no "cannot" warning
+  });
+
   const rustup = join(homedir(), '.cargo', 'bin', 'rustc');
   it.skipIf(!existsSync(rustup))('rustc through the worker reuses its incremental session across builds and a server restart', () => {
     const rustc = join(execFileSync(rustup, ['--print', 'sysroot'], { encoding: 'utf8' }).trim(), 'bin', 'rustc');
