@@ -15,7 +15,7 @@ import type { Tally } from './place.ts';
 import type { Plan, Skipped } from './plan.ts';
 import { chooseStrategy, earlyBoot, type Choice, type EarlyBoot } from './strategy.ts';
 import { runAsync } from './strategy-async.ts';
-import { runSync } from './strategy-sync.ts';
+import { makeDirHere, runSync } from './strategy-sync.ts';
 import { startThreads } from './strategy-threads.ts';
 import { sizeAtLeast } from './threshold.ts';
 import { checkInterrupted } from './interrupt.ts';
@@ -137,7 +137,7 @@ function makeDirs(plan: Plan, root: string): void {
 /** The directories no chunk will make (empty, or holding only directories), with any missing parents. */
 function makeDirsWithoutFiles(plan: Plan, root: string, chunks: Chunk[]): void {
   const withFiles = new Set(chunks.map((c) => chunkDir(plan.rels, c)));
-  for (const dir of plan.dirs) if (dir.rel !== '' && !withFiles.has(dir.rel)) mkdirSync(`${root}/${dir.rel}`, { recursive: true, mode: 0o700 });
+  for (const dir of plan.dirs) if (dir.rel !== '' && !withFiles.has(dir.rel)) makeDirHere(root, dir.rel);
 }
 
 /** Explicit chmod: the umask must not decide whether rustc can write its lock and session. */

@@ -106,3 +106,42 @@ export function createPlacer(fs: typeof nodeFs): Place {
     linkOrFallback(src, dst, tally);
   };
 }
+
+export type MakeDir = (root: string, rel: string) => void;
+
+/**
+ * Makes the directory `rel` under `root` and any missing parent below `root`:
+ * with threads each chunk's claimer makes its own directory, and the other
+ * thread may make it, or a parent, first (EEXIST is fine). Unlike `mkdir -p`
+ * it never recreates `root` itself: if the staging directory vanished, the
+ * seed fails instead of publishing what is left of it. Directories start
+ * owner-only; their final modes are applied once the tree is complete.
+ * Self-contained for the same reason as `createPlacer` (it runs in workers).
+ */
+export function createDirMaker(fs: typeof nodeFs): MakeDir {
+  function errnoOf(err: unknown): string {
+    if (err !== null && typeof err === 'object' && 'code' in err && typeof err.code === 'string') return err.code;
+    return '';
+  }
+
+  function mkdirOnce(path: string): void {
+    try {
+      fs.mkdirSync(path, 0o700);
+    } catch (err) {
+      if (errnoOf(err) !== 'EEXIST') throw err;
+    }
+  }
+
+  return function makeDir(root: string, rel: string): void {
+    try {
+      fs.mkdirSync(`${root}/${rel}`, 0o700);
+    } catch (err) {
+      const code = errnoOf(err);
+      if (code === 'EEXIST') return;
+      const slash = rel.lastIndexOf('/');
+      if (code !== 'ENOENT' || slash < 0) throw err; // at the top, ENOENT means root itself is gone
+      makeDir(root, rel.slice(0, slash));
+      mkdirOnce(`${root}/${rel}`);
+    }
+  };
+}

@@ -1,10 +1,11 @@
 import * as fs from 'node:fs';
-import { createPlacer, type Tally } from './place.ts';
+import { createDirMaker, createPlacer, type Tally } from './place.ts';
 import type { Plan } from './plan.ts';
 import type { Chunk } from './chunks.ts';
 import { maybeYield, SLICE_MS } from './interrupt.ts';
 
 export const placeHere = createPlacer(fs);
+export const makeDirHere = createDirMaker(fs);
 
 export function newTally(): Tally {
   return { linked: 0, copied: 0 };

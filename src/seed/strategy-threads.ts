@@ -7,13 +7,12 @@
  * workers still booting instead of waiting for them. A failure anywhere raises
  * a shared flag: every thread stops claiming, and the failing one reports why.
  */
-import { mkdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Tally } from './place.ts';
 import type { Plan } from './plan.ts';
 import { chunkDir, type Chunk } from './chunks.ts';
-import { newTally, placeHere } from './strategy-sync.ts';
-import { DIR_OPTIONS, SLOT, workerSource } from './worker-source.ts';
+import { makeDirHere, newTally, placeHere } from './strategy-sync.ts';
+import { SLOT, workerSource } from './worker-source.ts';
 import { checkInterrupted, maybeYield, SLICE_MS } from './interrupt.ts';
 
 export interface WorkerFailure {
@@ -57,8 +56,7 @@ export async function dismiss(crew: Crew): Promise<void> {
 /**
  * Hands the plan to the crew; they wait for `ready`, set by `run` once the
  * directories without files exist. Every claimer makes its chunk's directory
- * (and any missing parent) itself: `recursive` tolerates the other thread
- * having made it first.
+ * (and any missing parent) itself, see `createDirMaker`.
  */
 export function startThreads(plan: Plan, root: string, chunks: Chunk[], crew: Crew): Threads {
   const { workers, failures } = crew;
@@ -104,7 +102,7 @@ async function claimLoop(plan: Plan, root: string, chunks: Chunk[], control: Int
     if (c >= chunks.length) return;
     const [start, end] = chunks[c]!;
     const dir = chunkDir(plan.rels, chunks[c]!);
-    if (dir !== '') mkdirSync(`${root}/${dir}`, DIR_OPTIONS);
+    if (dir !== '') makeDirHere(root, dir);
     for (let i = start; i < end; i++) placeHere(plan.srcs[i]!, `${root}/${plan.rels[i]!}`, plan.kinds[i]!, tally);
     const done = Atomics.add(control, SLOT.done, end - start) + end - start; // not inside `onProgress?.()`: its arguments are skipped when it is absent
     onProgress?.(done);

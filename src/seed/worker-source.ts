@@ -1,7 +1,4 @@
-import { createPlacer } from './place.ts';
-
-/** How a claimer makes its chunk's directory, in the main thread and in workers: owner-writable until the modes are applied. */
-export const DIR_OPTIONS = { recursive: true, mode: 0o700 } as const;
+import { createDirMaker, createPlacer } from './place.ts';
 
 /** Int32 control slots shared by the main thread and workers. */
 export const SLOT = { next: 0, stop: 1, done: 2, ready: 3 } as const;
@@ -23,7 +20,7 @@ export function workerSource(): string {
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const place = (${createPlacer.toString()})(fs);
-const DIR_OPTIONS = ${JSON.stringify(DIR_OPTIONS)};
+const makeDir = (${createDirMaker.toString()})(fs);
 parentPort.once('message', ({ srcs, rels, kinds, chunks, root, buffer, slot }) => {
   const control = new Int32Array(buffer, 0, 8);
   const tallies = new Int32Array(buffer, 32);
@@ -35,7 +32,7 @@ parentPort.once('message', ({ srcs, rels, kinds, chunks, root, buffer, slot }) =
       if (c >= chunks.length) break;
       const [start, end] = chunks[c];
       const dir = rels[start].slice(0, Math.max(0, rels[start].lastIndexOf('/')));
-      if (dir !== '') fs.mkdirSync(root + '/' + dir, DIR_OPTIONS);
+      if (dir !== '') makeDir(root, dir);
       for (let i = start; i < end; i++) place(srcs[i], root + '/' + rels[i], kinds[i], tally);
       Atomics.store(tallies, slot * 2, tally.linked);
       Atomics.store(tallies, slot * 2 + 1, tally.copied);

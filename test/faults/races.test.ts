@@ -79,6 +79,41 @@ describe('seed files vanishing mid-seed (a concurrent process deletes from a cop
   });
 });
 
+describe('the staging directory deleted mid-seed by another process', () => {
+  // Placement then fails on ENOENT (a link, or a claimer's mkdir: it never
+  // recreates the staging directory, see the createDirMaker unit test), and
+  // what was placed is never published.
+  it.each(['sync', 'threads'] as const)('%s: the seed fails or completes, DEST is never partial, no staging is left', async (strategy) => {
+    const root = scratch('staging-gone');
+    const seed = linkedSeed(root, 60, 100); // 6,000 entries in 100 directories
+    const want = filesOf(fingerprint(seed));
+    const outcomes = { seeded: 0, failed: 0, missed: 0 };
+    for (let round = 0; round < 4; round++) {
+      const parent = join(root, `out${round}`);
+      mkdirSync(parent);
+      const dest = join(parent, 'dest');
+      // Polls for the staging directory and deletes it as soon as it has files.
+      const deleter = spawn('sh', ['-c', `i=0; while [ $i -lt 20000 ]; do for d in ${parent}/.dest.seedwrap-staging-*/d*; do [ -e "$d" ] && rm -rf ${parent}/.dest.seedwrap-staging-* && exit 0; done; i=$((i+1)); done; exit 1`], { stdio: 'ignore' });
+      const deleted = new Promise<number | null>((res) => deleter.on('exit', res));
+      const r = await runSeed('command', seed, dest, { SEEDWRAP_SEED_STRATEGY: strategy });
+      const hit = (await deleted) === 0;
+      expect(r.timedOut).toBe(false);
+      expect(r.stderr).not.toMatch(/internal error/);
+      const state = destState(dest, want); // fails on a partial DEST
+      if (r.exitCode === 0) {
+        expect(state).toBe('complete');
+        outcomes[hit ? 'seeded' : 'missed']++;
+      } else {
+        expect(r.stderr).toMatch(/^seedwrap seed: .*ENOENT/);
+        expect(state).toMatch(/absent|empty/);
+        outcomes.failed++;
+      }
+      expect(staging(dest)).toEqual([]);
+    }
+    console.log(`staging deleted, ${strategy}: ${JSON.stringify(outcomes)}`);
+  });
+});
+
 describe('DEST appearing concurrently', () => {
   async function raceDest(make: (dest: string) => void): Promise<{ code: number | null; stderr: string; dest: string; seed: string; before: Map<string, Entry> }> {
     const root = scratch('dest-race');
