@@ -7,8 +7,10 @@
 // All variants of a row run interleaved, round by round, in this one process:
 // compare the ratios, not the absolute times (see shared notes/performance.md).
 //
-//   node bench/seed/bench.mjs [--work DIR] [--rounds N] [--quick]
-// Writes bench/seed/results.json and prints markdown tables.
+//   node bench/seed/bench.mjs [--work DIR] [--rounds N] [--quick] [--only TEXT]
+// Writes bench/seed/results.json and prints markdown tables. --only keeps the
+// rows whose name contains TEXT (e.g. `--only synthetic`) and then writes
+// results-only.json instead, so a partial run never replaces the full results.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -22,6 +24,8 @@ const arg = (name, def) => { const i = process.argv.indexOf(name); return i < 0 
 const WORK = arg('--work', '/tmp/seedwrap-bench');
 const QUICK = process.argv.includes('--quick');
 const ROUNDS = Number(arg('--rounds', QUICK ? 3 : 9));
+const ONLY = arg('--only', '');
+const wanted = (name) => name.includes(ONLY);
 const SHM = '/dev/shm/seedwrap-bench';
 const RUSTC = existsSync(`${process.env.HOME}/.cargo/bin/rustc`) ? `${process.env.HOME}/.cargo/bin/rustc` : 'rustc';
 const CRATES = ['itoa', 'serde_json', 'regex', 'syn'];
@@ -99,7 +103,7 @@ const linkTrees = [
   ...[1000, 10000, QUICK ? null : 100000].filter(Boolean).map((n) => [`synthetic ${n / 1000}k`, synthetic(n)]),
 ];
 const linkRows = [];
-for (const [name, src] of linkTrees) {
+for (const [name, src] of linkTrees.filter(([name]) => wanted(name))) {
   const big = name.includes('100k');
   const wrap = (fn) => async () => { clear(DEST); const v = await fn(); clear(DEST); return v; };
   linkRows.push(await row(name, {
@@ -110,14 +114,14 @@ for (const [name, src] of linkTrees) {
     sync: wrap(() => timeSeed(src, DEST, 'sync')),
     async: wrap(() => timeSeed(src, DEST, 'async')),
     threads: wrap(() => timeSeed(src, DEST, 'threads')),
-  }, big ? Math.min(ROUNDS, 3) : ROUNDS));
+  }, big ? Math.max(3, Math.round(ROUNDS / 3)) : ROUNDS));
 }
 
 // ---- 2. copy fallback: DEST on tmpfs, link(2) gives EXDEV
 mkdirSync(SHM, { recursive: true });
 const SHMDEST = join(SHM, 'dest');
 const copyRows = [];
-for (const [name, src] of [...CRATES.map((c) => [`${c} incr dir`, join(WORK, 'incr', c)]), ['synthetic 10k', synthetic(10000)]]) {
+for (const [name, src] of [...CRATES.map((c) => [`${c} incr dir`, join(WORK, 'incr', c)]), ['synthetic 10k', synthetic(10000)]].filter(([name]) => wanted(`${name} → /dev/shm`))) {
   const wrap = (fn) => async () => { clear(SHMDEST); const v = await fn(); clear(SHMDEST); return v; };
   copyRows.push(await row(`${name} → /dev/shm`, {
     'cp -r': wrap(() => timeCmd('cp', ['-r', src, SHMDEST])),
@@ -131,7 +135,7 @@ clear(SHM);
 
 // ---- 3. end to end: rustc after a one-line edit
 const e2eRows = [];
-for (const crate of CRATES) {
+for (const crate of CRATES.filter(wanted)) {
   const argv = readFileSync(join(WORK, 'cmd', crate), 'utf8').split('\n').filter(Boolean);
   const lib = join(WORK, 'src', crate, 'src/lib.rs');
   const original = readFileSync(lib, 'utf8');
@@ -156,7 +160,7 @@ for (const crate of CRATES) {
 }
 
 const machine = { node: process.version, cpus: availableParallelism(), rustc: execFileSync(RUSTC, ['-V'], { encoding: 'utf8' }).trim(), date: new Date().toISOString(), rounds: ROUNDS };
-writeFileSync(join(here, 'results.json'), `${JSON.stringify({ machine, linkRows, copyRows, e2eRows }, null, 1)}\n`);
+writeFileSync(join(here, ONLY ? 'results-only.json' : 'results.json'), `${JSON.stringify({ machine, only: ONLY || undefined, linkRows, copyRows, e2eRows }, null, 1)}\n`);
 
 // ---- markdown
 const ratio = (a, b) => (a / b).toFixed(2);
@@ -177,5 +181,5 @@ for (const r of e2eRows) {
   const m = r.median;
   out.push(`| ${r.name} | ${m.clean} | ${m['incremental, empty dir']} | ${m['in-place incremental']} | ${m.seeded} | **${ratio(m.seeded, m.clean)}×** |`);
 }
-writeFileSync(join(here, 'results.md'), `${out.join('\n')}\n`);
+if (!ONLY) writeFileSync(join(here, 'results.md'), `${out.join('\n')}\n`);
 console.log(out.join('\n'));
