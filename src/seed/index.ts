@@ -80,7 +80,7 @@ export async function seedTree(src: string, dest: string, opts: SeedOptions, exa
     const { choice, tally } = await stageAndPublish(plan, dest, opts, early);
     return finish({ ...base, outcome: 'seeded', strategy: choice.strategy, bytes: counted, ...tally });
   } finally {
-    await early.release();
+    early.release();
     if (!opts.dryRun) ensureDest(dest);
   }
 }

@@ -12,7 +12,7 @@ import { statSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { KIND_LINK, KIND_OWN } from './place.ts';
 import type { Plan } from './plan.ts';
-import { bootWorkers, dismiss, type Crew } from './strategy-threads.ts';
+import { bootWorkers, dismissIdle, type Crew } from './strategy-threads.ts';
 
 export type Strategy = 'sync' | 'async' | 'threads';
 
@@ -86,8 +86,8 @@ export interface EarlyBoot {
   onWalked(files: number): void;
   /** The booted crew (booting `n` now if none was); the caller dismisses it. */
   take(n: number): Crew;
-  /** Terminates a crew nobody took; always called. */
-  release(): Promise<void>;
+  /** Terminates a crew nobody took (without waiting: it never got a job); always called. */
+  release(): void;
   /** How many workers are booted. */
   readonly booted: number;
 }
@@ -109,11 +109,11 @@ export function earlyBoot(env: Record<string, string | undefined>, debug?: (line
       crew = undefined;
       return taken;
     },
-    async release() {
+    release() {
       const unused = crew;
       crew = undefined;
       if (unused === undefined) return;
-      await dismiss(unused);
+      dismissIdle(unused);
       debug?.(`dismissed ${unused.workers.length} unused seed worker(s)`);
     },
     get booted() {
