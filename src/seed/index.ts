@@ -16,7 +16,7 @@ import type { Plan, Skipped } from './plan.ts';
 import { chooseStrategy, earlyBoot, type Choice, type EarlyBoot } from './strategy.ts';
 import { runAsync } from './strategy-async.ts';
 import { makeDirHere, runSync } from './strategy-sync.ts';
-import { startThreads } from './strategy-threads.ts';
+import { dismissIdle, startThreads, type Threads } from './strategy-threads.ts';
 import { sizeAtLeast } from './threshold.ts';
 import { checkInterrupted } from './interrupt.ts';
 
@@ -116,7 +116,14 @@ async function place(plan: Plan, root: string, choice: Choice, { onProgress, sig
   let done = 0;
   const chunks = chunksByDirectory(plan);
   if (choice.strategy === 'threads') {
-    const threads = startThreads(plan, root, chunks, early.take(choice.workers)); // booted during the walk, or now
+    const crew = early.take(choice.workers); // booted during the walk, or now
+    let threads: Threads;
+    try {
+      threads = startThreads(plan, root, chunks, crew);
+    } catch (err) {
+      dismissIdle(crew); // never got a job: nothing of theirs can be in the staging tree
+      throw err;
+    }
     try {
       makeDirsWithoutFiles(plan, root, chunks);
       return await threads.run(onProgress && ((n) => onProgress(n, total)), signal);

@@ -101,8 +101,15 @@ export function earlyBoot(env: Record<string, string | undefined>, debug?: (line
       if (considered || files < BOOT_AT) return;
       considered = true;
       const n = forced === 'threads' ? Math.max(1, idleWorkers()) : idleWorkers();
-      if (n > 0) crew = bootWorkers(n);
-      debug?.(n > 0 ? `booting ${n} seed worker(s) after ${files} files` : `${files} files, no idle core for a seed worker`);
+      if (n === 0) return debug?.(`${files} files, no idle core for a seed worker`);
+      try {
+        crew = bootWorkers(n);
+        debug?.(`booting ${n} seed worker(s) after ${files} files`);
+      } catch (err) {
+        // An early boot is only a head start: without it the seed still runs
+        // (the threads strategy boots again and reports a failure then).
+        debug?.(`could not boot a seed worker early: ${String(err)}`);
+      }
     },
     take(n) {
       const taken = crew ?? bootWorkers(n);
