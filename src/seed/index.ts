@@ -16,7 +16,7 @@ import type { Plan, Skipped } from './plan.ts';
 import { chooseStrategy, earlyBoot, type Choice, type EarlyBoot } from './strategy.ts';
 import { runAsync } from './strategy-async.ts';
 import { makeDirHere, runSync } from './strategy-sync.ts';
-import { dismissIdle, startThreads, type Threads } from './strategy-threads.ts';
+import { dismissIdle, startThreads, type Crew, type Threads } from './strategy-threads.ts';
 import { sizeAtLeast } from './threshold.ts';
 import { checkInterrupted } from './interrupt.ts';
 
@@ -111,12 +111,12 @@ async function stageAndPublish(plan: Plan, dest: string, opts: SeedOptions, earl
  * 1,000-directory pass on the main thread kept an already booted worker
  * waiting), and the main thread makes only the directories without files.
  */
-async function place(plan: Plan, root: string, choice: Choice, { onProgress, signal }: SeedOptions, early: EarlyBoot): Promise<Tally> {
+async function place(plan: Plan, root: string, choice: Choice, { onProgress, signal, debug }: SeedOptions, early: EarlyBoot): Promise<Tally> {
   const total = plan.srcs.length;
   let done = 0;
   const chunks = chunksByDirectory(plan);
-  if (choice.strategy === 'threads') {
-    const crew = early.take(choice.workers); // booted during the walk, or now
+  const crew = choice.strategy === 'threads' ? crewOrNone(early, choice, debug) : undefined;
+  if (crew !== undefined) {
     let threads: Threads;
     try {
       threads = startThreads(plan, root, chunks, crew);
@@ -134,6 +134,22 @@ async function place(plan: Plan, root: string, choice: Choice, { onProgress, sig
   makeDirs(plan, root);
   if (choice.strategy === 'async') return runAsync(plan, root, 16, onProgress && (() => onProgress(++done, total)), signal);
   return runSync(plan, root, chunks, onProgress && ((n) => onProgress((done += n), total)), signal);
+}
+
+/**
+ * The crew for the threads strategy (booted during the walk, or now), or
+ * undefined when no worker thread can be started (a thread or memory limit of
+ * the sandbox or container): the files are then placed by the synchronous
+ * loop, and the report says so.
+ */
+function crewOrNone(early: EarlyBoot, choice: Choice, debug?: (line: string) => void): Crew | undefined {
+  try {
+    return early.take(choice.workers);
+  } catch (err) {
+    debug?.(`no seed worker could be started (${String(err)}); placing every file on the main thread`);
+    choice.strategy = 'sync';
+    return undefined;
+  }
 }
 
 /** Directories are created owner-writable so they can be filled; rustc layout gets 0755 everywhere. */
