@@ -19,7 +19,10 @@ export function chunksByDirectory(plan: Plan, max = 1024): Chunk[] {
   return chunks;
 }
 
-/** The directory (relative to DEST, '' for DEST itself) a chunk's files go into: all of a chunk's files share it. */
+/**
+ * The directory (relative to DEST, '' for DEST itself) a chunk's files go
+ * into: all of a chunk's files share it. Self-contained: workers run its source.
+ */
 export function chunkDir(rels: readonly string[], chunk: Chunk): string {
   const rel = rels[chunk[0]]!;
   return rel.slice(0, Math.max(0, rel.lastIndexOf('/')));

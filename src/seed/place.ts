@@ -1,7 +1,7 @@
 /**
  * Per-file placement: how one file of the seed lands in the staging tree.
  *
- * `createPlacer` is self-contained on purpose: it references nothing outside
+ * `createPlacer` (files, and the directories of the thread strategy) is self-contained on purpose: it references nothing outside
  * its own body and receives `node:fs` as a parameter, because the worker-thread
  * strategy ships its source text (`createPlacer.toString()`) to a worker made
  * with `{ eval: true }` (the distributed bundle is one CommonJS file, so there
@@ -21,8 +21,24 @@ export interface Tally {
 }
 
 export type Place = (src: string, dst: string, kind: number, tally: Tally) => void;
+export type MakeDir = (root: string, rel: string) => void;
 
-export function createPlacer(fs: typeof nodeFs): Place {
+export interface Placer {
+  /** Places one file of the plan. */
+  place: Place;
+  /**
+   * Makes the directory `rel` under `root` and any missing parent below
+   * `root`: with threads each chunk's claimer makes its own directory, and the
+   * other thread may make it, or a parent, first (EEXIST is fine). Unlike
+   * `mkdir -p` it never recreates `root` itself: if the staging directory
+   * vanished, the seed fails instead of publishing what is left of it.
+   * Directories start owner-only; their final modes are applied once the tree
+   * is complete.
+   */
+  makeDir: MakeDir;
+}
+
+export function createPlacer(fs: typeof nodeFs): Placer {
   // Every file is created in a staging directory we made ourselves, and with
   // "fail if it exists" semantics (link(2), COPYFILE_EXCL, O_EXCL): nothing is
   // ever written through a symlink that might sit at the destination.
@@ -99,29 +115,11 @@ export function createPlacer(fs: typeof nodeFs): Place {
     }
   }
 
-  return function place(src: string, dst: string, kind: number, tally: Tally): void {
+  function place(src: string, dst: string, kind: number, tally: Tally): void {
     // No stat here: a stat per file costs ~25% of a hard-link seed (docs/seeding.md); sizes come from threshold.ts.
     if (kind === 2) return freshLock(dst);
     if (kind === 1) return ownWritable(src, dst, tally);
     linkOrFallback(src, dst, tally);
-  };
-}
-
-export type MakeDir = (root: string, rel: string) => void;
-
-/**
- * Makes the directory `rel` under `root` and any missing parent below `root`:
- * with threads each chunk's claimer makes its own directory, and the other
- * thread may make it, or a parent, first (EEXIST is fine). Unlike `mkdir -p`
- * it never recreates `root` itself: if the staging directory vanished, the
- * seed fails instead of publishing what is left of it. Directories start
- * owner-only; their final modes are applied once the tree is complete.
- * Self-contained for the same reason as `createPlacer` (it runs in workers).
- */
-export function createDirMaker(fs: typeof nodeFs): MakeDir {
-  function errnoOf(err: unknown): string {
-    if (err !== null && typeof err === 'object' && 'code' in err && typeof err.code === 'string') return err.code;
-    return '';
   }
 
   function mkdirOnce(path: string): void {
@@ -132,7 +130,7 @@ export function createDirMaker(fs: typeof nodeFs): MakeDir {
     }
   }
 
-  return function makeDir(root: string, rel: string): void {
+  function makeDir(root: string, rel: string): void {
     try {
       fs.mkdirSync(`${root}/${rel}`, 0o700);
     } catch (err) {
@@ -143,5 +141,7 @@ export function createDirMaker(fs: typeof nodeFs): MakeDir {
       makeDir(root, rel.slice(0, slash));
       mkdirOnce(`${root}/${rel}`);
     }
-  };
+  }
+
+  return { place, makeDir };
 }

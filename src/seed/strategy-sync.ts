@@ -1,11 +1,10 @@
 import * as fs from 'node:fs';
-import { createDirMaker, createPlacer, type Tally } from './place.ts';
+import { createPlacer, type Tally } from './place.ts';
 import type { Plan } from './plan.ts';
 import type { Chunk } from './chunks.ts';
 import { maybeYield, SLICE_MS } from './interrupt.ts';
 
-export const placeHere = createPlacer(fs);
-export const makeDirHere = createDirMaker(fs);
+export const { place: placeHere, makeDir: makeDirHere } = createPlacer(fs);
 
 export function newTally(): Tally {
   return { linked: 0, copied: 0 };

@@ -70,7 +70,7 @@ export function dismissIdle(crew: Crew): void {
 /**
  * Hands the plan to the crew; they wait for `ready`, set by `run` once the
  * directories without files exist. Every claimer makes its chunk's directory
- * (and any missing parent) itself, see `createDirMaker`.
+ * (and any missing parent) itself, see `makeDir` in place.ts.
  */
 export function startThreads(plan: Plan, root: string, chunks: Chunk[], crew: Crew): Threads {
   const { workers, failures } = crew;

@@ -1,4 +1,5 @@
-import { createDirMaker, createPlacer } from './place.ts';
+import { chunkDir } from './chunks.ts';
+import { createPlacer } from './place.ts';
 
 /** Int32 control slots shared by the main thread and workers. */
 export const SLOT = { next: 0, stop: 1, done: 2, ready: 3 } as const;
@@ -19,8 +20,8 @@ export function workerSource(): string {
   cached ??= `'use strict';
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
-const place = (${createPlacer.toString()})(fs);
-const makeDir = (${createDirMaker.toString()})(fs);
+const { place, makeDir } = (${createPlacer.toString()})(fs);
+const chunkDir = ${chunkDir.toString()};
 parentPort.once('message', ({ srcs, rels, kinds, chunks, root, buffer, slot }) => {
   const control = new Int32Array(buffer, 0, 8);
   const tallies = new Int32Array(buffer, 32);
@@ -31,7 +32,7 @@ parentPort.once('message', ({ srcs, rels, kinds, chunks, root, buffer, slot }) =
       const c = Atomics.add(control, ${SLOT.next}, 1);
       if (c >= chunks.length) break;
       const [start, end] = chunks[c];
-      const dir = rels[start].slice(0, Math.max(0, rels[start].lastIndexOf('/')));
+      const dir = chunkDir(rels, chunks[c]);
       if (dir !== '') makeDir(root, dir);
       for (let i = start; i < end; i++) place(srcs[i], root + '/' + rels[i], kinds[i], tally);
       Atomics.store(tallies, slot * 2, tally.linked);

@@ -81,7 +81,7 @@ describe('seed files vanishing mid-seed (a concurrent process deletes from a cop
 
 describe('the staging directory deleted mid-seed by another process', () => {
   // Placement then fails on ENOENT (a link, or a claimer's mkdir: it never
-  // recreates the staging directory, see the createDirMaker unit test), and
+  // recreates the staging directory, see the makeDir unit test in test/seed/dir-maker.test.ts), and
   // what was placed is never published.
   it.each(['sync', 'threads'] as const)('%s: the seed fails or completes, DEST is never partial, no staging is left', async (strategy) => {
     const root = scratch('staging-gone');

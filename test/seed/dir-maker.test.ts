@@ -1,13 +1,13 @@
-/** `createDirMaker`: how a thread-strategy claimer makes its chunk's directory in the staging tree. */
+/** `makeDir` (createPlacer): how a thread-strategy claimer makes its chunk's directory in the staging tree. */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createDirMaker } from '../../src/seed/place.ts';
+import { createPlacer } from '../../src/seed/place.ts';
 import { removeTree, tempDir } from './helpers.ts';
 
-const makeDir = createDirMaker(fs);
+const { makeDir } = createPlacer(fs);
 
-describe('createDirMaker', () => {
+describe('makeDir', () => {
   it('makes missing parents below root, owner-only, and accepts a directory another thread made first', () => {
     const root = tempDir('dir-maker');
     try {
