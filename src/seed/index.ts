@@ -68,6 +68,7 @@ export async function seedTree(src: string, dest: string, opts: SeedOptions, exa
     checkDest(dest);
   });
   // From here on DEST is ours to create: whatever happens, it exists afterwards (empty unless seeded).
+  // A dry run places nothing, so it never boots a worker: as if the synchronous loop were forced.
   const early = earlyBoot(opts.dryRun ? { SEEDWRAP_SEED_STRATEGY: 'sync' } : process.env, opts.debug);
   try {
     const { layout, plan } = guard(`cannot read the seed ${src}`, () => planSeed(src, opts.writableWorkProducts, early.onWalked));

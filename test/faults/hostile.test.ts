@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { symlinkDag } from '../helpers/trees.ts';
 import { destState, fingerprint, isRoot, nuke, runSeed, scratch, staging, withoutLinks } from './helpers.ts';
 
 async function seedJson(src: string, dest: string, timeout = 30_000) {
@@ -149,16 +150,8 @@ describe('deep and wide trees', () => {
     // Small DAGs are expanded; large ones are refused (256 visits per real
     // directory, e058d30): symlink-dag.test.ts.
     const root = scratch('dag');
-    const seed = join(root, 'seed');
     const k = 8;
-    for (let i = 0; i <= k; i++) {
-      mkdirSync(join(seed, `l${i}`), { recursive: true });
-      writeFileSync(join(seed, `l${i}`, 'f'), String(i));
-    }
-    for (let i = 0; i < k; i++) {
-      symlinkSync(`../l${i + 1}`, join(seed, `l${i}`, 'a'));
-      symlinkSync(`../l${i + 1}`, join(seed, `l${i}`, 'b'));
-    }
+    const seed = symlinkDag(join(root, 'seed'), k);
     const r = await report(join(seed, 'l0'), join(root, 'dest'));
     expect(r.files).toBe(2 ** (k + 1) - 1);
   });

@@ -13,24 +13,15 @@
  * exceeds a budget (e.g. entries reached through symlinks > N, or the same
  * real directory reached more than M times), within a few seconds.
  */
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { symlinkDag } from '../helpers/trees.ts';
 import { destState, runSeed, scratch, staging } from './helpers.ts';
 
 describe('a symlink DAG cannot make seeding hang', () => {
   it('k=24 levels of two directory symlinks: finishes (seeded or refused) within 15 s, DEST never partial', async () => {
     const root = scratch('dag24');
-    const seed = join(root, 'seed');
-    const k = 24;
-    for (let i = 0; i <= k; i++) {
-      mkdirSync(join(seed, `l${i}`), { recursive: true });
-      writeFileSync(join(seed, `l${i}`, 'f'), String(i));
-    }
-    for (let i = 0; i < k; i++) {
-      symlinkSync(`../l${i + 1}`, join(seed, `l${i}`, 'a'));
-      symlinkSync(`../l${i + 1}`, join(seed, `l${i}`, 'b'));
-    }
+    const seed = symlinkDag(join(root, 'seed'), 24);
     const dest = join(root, 'dest');
     // 2^24 paths: the unbounded walk runs for hours, the bounded one well under a
     // second; 60 s only guards against a busy CI machine.

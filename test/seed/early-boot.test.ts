@@ -5,11 +5,12 @@
  * process still exits. Runs the built bundle as Bazel would: a worker left
  * waiting for its job would keep the process alive and the test would time out.
  */
-import { mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seedTree } from '../../src/seed/index.ts';
 import { BOOT_AT } from '../../src/seed/strategy.ts';
+import { symlinkDag } from '../helpers/trees.ts';
 import { runBundle } from '../helpers/wrapper.ts';
 import { removeTree, tempDir } from './helpers.ts';
 
@@ -58,12 +59,7 @@ describe(`workers booted once the walk has found ${BOOT_AT} files`, () => {
     const src = join(root, 'dag');
     mkdirSync(src);
     for (let i = 0; i < FILES; i++) writeFileSync(join(src, `f${i}`), `${i}`);
-    // 24 levels of two directory symlinks to the next: refused (walk.ts MAX_VISITS).
-    for (let i = 0; i <= 24; i++) mkdirSync(join(src, `l${i}`));
-    for (let i = 0; i < 24; i++) {
-      symlinkSync(`../l${i + 1}`, join(src, `l${i}`, 'a'));
-      symlinkSync(`../l${i + 1}`, join(src, `l${i}`, 'b'));
-    }
+    symlinkDag(src, 24); // refused (walk.ts MAX_VISITS)
     const dest = join(root, 'dest-dag');
     const ran = join(root, 'ran');
     const r = await runBundle(['--copy-seed', src, dest, '--seed-min-mb', '0', '--touch-file', ran, '--', '/bin/true'], { cwd: root, env: DEBUG });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeedwrapError } from '../../src/errors.ts';
 import { seed } from '../../src/seed/index.ts';
 import { MAX_VISITS } from '../../src/seed/walk.ts';
+import { symlinkDag } from '../helpers/trees.ts';
 import { bundleSeedCli, linkedTree, removeTree, snapshot, tempDir } from './helpers.ts';
 
 let root: string;
@@ -31,19 +32,7 @@ describe('DEST inside the seed', () => {
 });
 
 describe('a symlink DAG', () => {
-  /** k levels `l0..lk`, each with a file and two symlinks to the next level. */
-  function dag(name: string, k: number): string {
-    const src = join(root, name);
-    for (let i = 0; i <= k; i++) {
-      mkdirSync(join(src, `l${i}`), { recursive: true });
-      writeFileSync(join(src, `l${i}`, 'f'), String(i));
-    }
-    for (let i = 0; i < k; i++) {
-      symlinkSync(`../l${i + 1}`, join(src, `l${i}`, 'a'));
-      symlinkSync(`../l${i + 1}`, join(src, `l${i}`, 'b'));
-    }
-    return src;
-  }
+  const dag = (name: string, k: number): string => symlinkDag(join(root, name), k);
 
   it('8 levels (the deepest directory reached 256 times) are expanded path by path', async () => {
     const report = await seed(join(dag('dag8', 8), 'l0'), join(root, 'dag8-dest'), opts);
