@@ -34,7 +34,7 @@ export const FLAGS = {
   '--seed-prev-dir': { arity: 'pair', help: "PREV DEST: seed DEST from a previous build's tree PREV (missing PREV: cold start)" },
   '--seed-min-mb': { arity: 'single', help: 'N: skip seeds smaller than N MiB (default 20, 0 = always seed)' },
   '--exit-early': { arity: 'single', help: 'true: exit 0 after seeding without running a child' },
-  '--stable-cwd': { arity: 'single', help: 'true: inside a Bazel sandbox, run the child from <output_base>/sandbox/stable/execroot/<ws> (a private mount namespace) so rustc can reuse a seed' },
+  '--stable-cwd': { arity: 'single', help: 'true|false: inside a Bazel sandbox, run the child from <output_base>/sandbox/stable/execroot/<ws> (a private mount namespace) so rustc can reuse incremental state; on by itself when rustc gets -C incremental' },
   '--write-unused-inputs': { arity: 'pair', help: "FILE INPUT: after success write INPUT (Bazel's unused_inputs_list)" },
 } as const satisfies Record<string, FlagSpec>;
 

@@ -11,7 +11,9 @@ import { toOptions, type Options } from './options.ts';
 import { prepareArgs } from './paramFile.ts';
 import { runSeeding } from './seeding.ts';
 import { signalExitCode } from './signals.ts';
-import { planStableCwd, type StableCwd } from './stableCwd.ts';
+import { planStableCwd, sandboxOf, type StableCwd } from './stableCwd.ts';
+import { prepareStore } from './store/index.ts';
+import { findIncremental } from './store/incrementalFlag.ts';
 import { parseSubsts } from './subst.ts';
 
 /**
@@ -37,22 +39,16 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     // no child is started (nor does --exit-early report success).
     if (io.signal?.aborted) return signalExitCode(io.signal.reason);
     if (opts.exitEarly) return 0;
-    const [first, ...rest] = child.args;
-    if (first === undefined) throw new SeedwrapError('USAGE', 'no program to run: give one after -- (or in an --arg-file)');
-    const [program, args] = child.stable ? child.stable.wrap(first, rest) : [first, rest];
-
-    const code = await runChild({
-      program,
-      args,
-      env: child.env,
-      cwd: io.cwd,
-      stdin: io.stdin,
-      ...openOutputs(opts, io, resolvePath, fds),
-      format: opts.rustcOutputFormat,
-      quitOnRmeta: opts.rustcQuitOnRmeta,
-      signal: io.signal,
-      debug,
-    });
+    if (child.args[0] === undefined) throw new SeedwrapError('USAGE', 'no program to run: give one after -- (or in an --arg-file)');
+    const outputs = openOutputs(opts, io, resolvePath, fds);
+    const run = (argv: string[]) => {
+      const [first = '', ...rest] = argv;
+      const [program, args] = child.stable ? child.stable.wrap(first, rest, child.store?.binds) : [first, rest];
+      const stderr = child.store ? child.store.watch(outputs.stderr) : outputs.stderr;
+      return runChild({ program, args, env: child.env, cwd: io.cwd, stdin: io.stdin, ...outputs, stderr, format: opts.rustcOutputFormat, quitOnRmeta: opts.rustcQuitOnRmeta, signal: io.signal, debug });
+    };
+    let code = await run(child.args);
+    if (child.store) code = await child.store.finish(code, run);
     if (code === 0) afterSuccess(opts, resolvePath);
     return code;
   } catch (err) {
@@ -70,8 +66,21 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 /** The child's argv and env (spec §3–5), and where it will run. */
 function prepareChild(opts: Options, cmdline: readonly string[], io: Io, resolvePath: (p: string) => string, debug?: (line: string) => void) {
   // Where the child runs decides `${pwd}` and OUT_DIR (no child with --exit-early).
-  const stable = opts.stableCwd && !opts.exitEarly ? stableCwd(io, debug) : undefined;
-  const pwd = stable?.path ?? io.cwd;
+  let stable = opts.stableCwd && !opts.exitEarly ? stableCwd(io, '--stable-cwd', debug) : undefined;
+  let child = childCommand(opts, cmdline, io, resolvePath, stable?.path ?? io.cwd);
+  // rustc with -C incremental inside a sandbox runs from the stable path unless
+  // --stable-cwd false: rustc ignores state made under another cwd (src/store/).
+  if (opts.stableCwd === undefined && !opts.exitEarly && sandboxOf(io.cwd) && findIncremental(child.args)) {
+    stable = stableCwd(io, 'stable cwd for -C incremental', debug);
+    if (stable) child = childCommand(opts, cmdline, io, resolvePath, stable.path);
+  }
+  const store = opts.exitEarly ? undefined : prepareStore(child.args, { cwd: io.cwd, stable, env: io.env, warn: (line) => void io.stderr.write(`seedwrap: ${line}\n`), debug });
+  debug?.(`child argv: ${JSON.stringify(store?.args ?? child.args)}`);
+  return { ...child, args: store?.args ?? child.args, stable, store };
+}
+
+/** The child's argv and env for a child running in `pwd`. */
+function childCommand(opts: Options, cmdline: readonly string[], io: Io, resolvePath: (p: string) => string, pwd: string) {
   const mappings = parseSubsts(opts.substs, io.cwd, opts.outDir, pwd);
   const raw = [...cmdline];
   for (const file of opts.argFiles) raw.push(...readLineFile(resolvePath(file), `--arg-file ${file}`));
@@ -87,8 +96,7 @@ function prepareChild(opts: Options, cmdline: readonly string[], io: Io, resolve
     mappings,
     resolvePath,
   });
-  debug?.(`child argv: ${JSON.stringify(args)}`);
-  return { args, env, stable };
+  return { args, env };
 }
 
 /** `--stdout-file`, `--stderr-file`, `--output-file`: created (truncated) before the spawn. */
@@ -109,10 +117,10 @@ function openOutputs(opts: Options, io: Io, resolvePath: (p: string) => string, 
   };
 }
 
-function stableCwd(io: Io, debug?: (line: string) => void): StableCwd | undefined {
+function stableCwd(io: Io, what: string, debug?: (line: string) => void): StableCwd | undefined {
   const plan = planStableCwd(io.cwd);
   if (plan.kind === 'unavailable') {
-    io.stderr.write(`seedwrap: --stable-cwd: ${plan.reason}; rustc runs in ${io.cwd} and cannot reuse a seed made in another sandbox\n`);
+    io.stderr.write(`seedwrap: ${what}: ${plan.reason}; rustc runs in ${io.cwd} and cannot reuse incremental state made in another sandbox\n`);
     return undefined;
   }
   if (plan.kind === 'stable') debug?.(`stable cwd ${plan.stable.path} for ${io.cwd}`);

@@ -24,7 +24,8 @@ export interface Options {
   seedPrevDir?: [string, string];
   seedMinBytes: number;
   exitEarly: boolean;
-  stableCwd: boolean;
+  /** undefined: not given (then on by itself for rustc with -C incremental in a sandbox). */
+  stableCwd: boolean | undefined;
   writeUnusedInputs?: [string, string];
 }
 
@@ -65,7 +66,7 @@ export function toOptions(flags: ParsedFlags): Options {
     seedPrevDir: two('--seed-prev-dir'),
     seedMinBytes: parseSeedMinMb(one('--seed-min-mb')),
     exitEarly,
-    stableCwd: bool('--stable-cwd'),
+    stableCwd: one('--stable-cwd') === undefined ? undefined : bool('--stable-cwd'),
     writeUnusedInputs: two('--write-unused-inputs'),
   };
 }

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 /**
@@ -23,8 +23,20 @@ import { existsSync } from 'node:fs';
 export interface StableCwd {
   /** What `${pwd}` and OUT_DIR are computed from: where the child runs. */
   path: string;
-  /** Wraps the child's command line so it starts at `path`. */
-  wrap(program: string, args: readonly string[]): [string, string[]];
+  /** The real output base, and the directory the tmpfs hides (`<output_base>/sandbox`). */
+  outputBase: string;
+  hidden: string;
+  /**
+   * Wraps the child's command line so it starts at `path`; each bind makes a
+   * real directory (`real`) appear at `at` inside the namespace (the store).
+   */
+  wrap(program: string, args: readonly string[], binds?: readonly Bind[]): [string, string[]];
+}
+
+/** A real directory bound at another path inside the child's namespace. */
+export interface Bind {
+  real: string;
+  at: string;
 }
 
 /**
@@ -41,7 +53,7 @@ const SANDBOXES: Array<{ shape: RegExp; hidden: string }> = [
 ];
 
 /** The output base, the workspace name and the hidden directory of a sandboxed cwd, or undefined outside a sandbox. */
-function sandboxOf(cwd: string): { outputBase: string; workspace: string; hidden: string } | undefined {
+export function sandboxOf(cwd: string): { outputBase: string; workspace: string; hidden: string } | undefined {
   for (const { shape, hidden } of SANDBOXES) {
     const m = shape.exec(cwd);
     if (m) return { outputBase: m[1]!, workspace: m[2]!, hidden };
@@ -49,15 +61,18 @@ function sandboxOf(cwd: string): { outputBase: string; workspace: string; hidden
   return undefined;
 }
 
-// Runs inside the new namespace, as `sh -c SCRIPT sh MOUNT MKDIR BASE STABLE PROGRAM ARGS...`.
+// Runs inside the new namespace, as
+// `sh -c SCRIPT sh MOUNT MKDIR BASE STABLE N [REAL AT]... PROGRAM ARGS...`.
 // `.` is the sandbox directory: once the tmpfs hides it, only the kernel's
-// reference from our cwd still names it, hence --no-canonicalize.
+// reference from our cwd still names it, hence --no-canonicalize. The N binds
+// come after it: their mount points lie in the tmpfs, their sources outside it.
 const SCRIPT = [
-  'mount=$1 mkdir=$2 base=$3 stable=$4',
-  'shift 4',
+  'mount=$1 mkdir=$2 base=$3 stable=$4 n=$5',
+  'shift 5',
   '"$mount" -t tmpfs seedwrap-stable-cwd "$base" || exit 125',
   '"$mkdir" -p "$stable" || exit 125',
   '"$mount" --no-canonicalize --bind . "$stable" || exit 125',
+  'while [ "$n" -gt 0 ]; do "$mkdir" -p "$2" && "$mount" --bind "$1" "$2" || exit 125; shift 2; n=$((n - 1)); done',
   'cd "$stable" || exit 125',
   'exec "$@"',
 ].join('\n');
@@ -81,14 +96,19 @@ export function planStableCwd(cwd: string): StableCwdPlan {
   const sh = findTool('sh');
   if (!unshare || !mount || !mkdir || !sh) return { kind: 'unavailable', reason: 'util-linux unshare and mount are not installed' };
   const namespaces = chooseNamespaces(unshare);
-  if (!namespaces) return { kind: 'unavailable', reason: 'no mount namespace can be created here (no privilege and no unprivileged user namespaces)' };
+  if (!Array.isArray(namespaces)) return { kind: 'unavailable', reason: `no mount namespace can be created here: ${namespaces.reason}` };
   const base = `${outputBase}/${hidden}`;
   const path = `${base}/stable/execroot/${workspace}`;
   return {
     kind: 'stable',
     stable: {
       path,
-      wrap: (program, args) => [unshare, [...namespaces, '--propagation', 'private', sh, '-c', SCRIPT, 'sh', mount, mkdir, base, path, program, ...args]],
+      outputBase,
+      hidden: base,
+      wrap: (program, args, binds = []) => [
+        unshare,
+        [...namespaces, '--propagation', 'private', sh, '-c', SCRIPT, 'sh', mount, mkdir, base, path, String(binds.length), ...binds.flatMap((b) => [b.real, b.at]), program, ...args],
+      ],
     },
   };
 }
@@ -97,12 +117,38 @@ export function planStableCwd(cwd: string): StableCwdPlan {
  * A mount namespace alone needs CAP_SYS_ADMIN (root, or linux-sandbox, which
  * runs actions with full capabilities in a namespace of its own); an
  * unprivileged user needs a user namespace mapping them to root as well.
- * Probed once per process (one-shot: once per action; a worker: once), only
- * when a stable cwd is asked for inside a sandbox.
+ * Probed only when a stable cwd is wanted inside a sandbox. A success is kept
+ * for the process; a failure is not (a worker lives for hours, and one
+ * transient failure must not turn reuse off for all of them).
  */
-let probed: { flags: string[] | undefined } | undefined;
+let probed: string[] | undefined;
 
-function chooseNamespaces(unshare: string): string[] | undefined {
-  probed ??= { flags: [['--mount'], ['--user', '--map-root-user', '--mount']].find((flags) => spawnSync(unshare, [...flags, '--propagation', 'private', '/bin/true'], { stdio: 'ignore' }).status === 0) };
-  return probed.flags;
+function chooseNamespaces(unshare: string): string[] | { reason: string } {
+  if (probed) return probed;
+  const result = probeNamespaces(unshare);
+  if (Array.isArray(result)) probed = result;
+  return result;
+}
+
+/**
+ * Tries each way to make a mount namespace; the flags of the first that works,
+ * or what each attempt reported. stdio is pipes, never 'ignore': Node would
+ * open /dev/null for that, and inside linux-sandbox /dev can be read-only with
+ * a /dev/null that fails to open (EROFS), which once made this probe report a
+ * missing privilege that was there.
+ */
+export function probeNamespaces(unshare: string): string[] | { reason: string } {
+  const failures: string[] = [];
+  for (const flags of [['--mount'], ['--user', '--map-root-user', '--mount']]) {
+    const r = spawnSync(unshare, [...flags, '--propagation', 'private', '/bin/true'], { stdio: 'pipe', timeout: 10_000 });
+    if (r.status === 0 && !r.error) return flags;
+    failures.push(`${[unshare, ...flags].join(' ')}: ${whyFailed(r)}`);
+  }
+  return { reason: failures.join('; ') };
+}
+
+function whyFailed(r: SpawnSyncReturns<Buffer>): string {
+  if (r.error) return r.error.message;
+  const said = r.stderr.toString().trim().split('\n').at(-1);
+  return said || (r.signal ? `killed by ${r.signal}` : `exit ${r.status}`);
 }

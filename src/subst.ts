@@ -1,5 +1,5 @@
 import { realpathSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { SeedwrapError } from './errors.ts';
 
 /** One `--subst KEY=VALUE` mapping, in flag order. */
@@ -17,7 +17,7 @@ export interface Mapping {
  */
 export function parseSubsts(values: readonly string[], cwd: string, outDir: string | undefined, pwd = cwd): Mapping[] {
   let outputBase: string | undefined;
-  const getOutputBase = () => (outputBase ??= findOutputBase(cwd));
+  const getOutputBase = () => (outputBase ??= seenFrom(pwd, cwd, findOutputBase(cwd)));
   const mappings = values.map((entry): Mapping => {
     const eq = entry.indexOf('=');
     if (eq < 0) throw new SeedwrapError('USAGE', `--subst "${entry}" has no "=" (expected KEY=VALUE)`);
@@ -25,11 +25,35 @@ export function parseSubsts(values: readonly string[], cwd: string, outDir: stri
     let value = entry.slice(eq + 1);
     if (value === '${pwd}') value = pwd;
     else if (value === '${output_base}') value = getOutputBase();
-    else if (value === '${exec_root}') value = join(getOutputBase(), 'execroot', basename(cwd));
+    else if (value === '${exec_root}') value = join(getOutputBase(), 'execroot', basename(pwd));
     return { key, value };
   });
   if (outDir !== undefined) mappings.push({ key: 'out_dir', value: outDir });
   return mappings;
+}
+
+/**
+ * A directory found from the action's cwd, as the child sees it from `pwd`
+ * (the stable cwd): an ancestor of cwd N levels up is pwd's ancestor N levels
+ * up, so `${output_base}` is `<output_base>/sandbox/stable` there, the same in
+ * every build, as `${pwd}` is.
+ */
+function seenFrom(pwd: string, cwd: string, found: string): string {
+  if (pwd === cwd) return found;
+  const rel = relative(found, realOr(cwd));
+  if (rel !== '' && (rel.startsWith('..') || isAbsolute(rel))) return found;
+  const up = rel === '' ? 0 : rel.split(sep).length;
+  let dir = pwd;
+  for (let i = 0; i < up; i++) dir = dirname(dir);
+  return dir;
+}
+
+function realOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 /**

@@ -66,32 +66,37 @@ describe('--stable-cwd', () => {
     expect(planStableCwd(join(base, 'bazel-workers', 'multiplex-worker-1-Rustc', 'ws')).kind).toBe('unchanged');
   });
 
-  it.runIf(canNamespace)('real rustc reuses a session made in another sandbox only with --stable-cwd', async () => {
+  it.runIf(canNamespace)('real rustc reuses a session made in another sandbox only from the stable cwd: on by itself for -Cincremental, off with --stable-cwd false', async () => {
     const base = tempDir();
     const src = Array.from({ length: 50 }, (_, i) => `pub fn f${i}(x: u32) -> u32 { x.wrapping_mul(${i + 1}) }`).join('\n') + '\n';
-    const compile = (dir: string, stableFlag: boolean, assertLoaded: boolean) =>
+    const compile = (dir: string, flag: string[], assertLoaded: boolean) =>
       runMain([
-        ...(stableFlag ? ['--stable-cwd', 'true'] : []),
+        ...flag,
         '--subst', 'pwd=${pwd}', '--rustc-output-format', 'rendered', '--',
         RUSTC, '--crate-type=rlib', '--crate-name=lib', 'lib.rs', '--edition=2021', '--error-format=json', '--json=artifacts',
         '-Cincremental=incr', '--out-dir=out', '--remap-path-prefix=${pwd}=',
         ...(assertLoaded ? ['-Zassert-incr-state=loaded'] : []),
       ], { cwd: dir, env: { RUSTC_BOOTSTRAP: '1', HOME: process.env.HOME ?? '/root' } });
 
-    for (const stableFlag of [false, true]) {
-      const first = sandbox(base, stableFlag ? 10 : 20);
+    const modes: Array<{ flag: string[]; reuse: boolean }> = [
+      { flag: ['--stable-cwd', 'false'], reuse: false },
+      { flag: ['--stable-cwd', 'true'], reuse: true },
+      { flag: [], reuse: true },
+    ];
+    for (const [i, { flag, reuse }] of modes.entries()) {
+      const first = sandbox(base, 10 * i + 10);
       writeFileSync(join(first, 'lib.rs'), src);
       mkdirSync(join(first, 'out'));
-      const cold = await compile(first, stableFlag, false);
+      const cold = await compile(first, flag, false);
       expect(cold.stderr.toString()).toBe('');
       expect(cold.exitCode).toBe(0);
       // The next action runs in another sandbox, seeded with the first one's tree.
-      const second = sandbox(base, stableFlag ? 11 : 21);
+      const second = sandbox(base, 10 * i + 11);
       writeFileSync(join(second, 'lib.rs'), src + '// an edit\n');
       mkdirSync(join(second, 'out'));
       cpSync(join(first, 'incr'), join(second, 'incr'), { recursive: true });
-      const rebuild = await compile(second, stableFlag, true);
-      if (stableFlag) {
+      const rebuild = await compile(second, flag, true);
+      if (reuse) {
         expect(rebuild.stderr.toString()).toBe('');
         expect(rebuild.exitCode).toBe(0);
       } else {

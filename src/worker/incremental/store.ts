@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { join } from 'node:path';
 import { isSystemError } from '../../errors.ts';
 import type { CacheKey } from './key.ts';
-import { tryLock, unlock } from './lock.ts';
+import { tryLock, unlock } from '../../store/lock.ts';
 
 /**
  * The cache on disk, under the root:

@@ -1,5 +1,5 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { isSystemError } from '../../errors.ts';
+import { isSystemError } from '../errors.ts';
 
 /**
  * Cross-process exclusive locks as files created with O_EXCL. Bazel may run

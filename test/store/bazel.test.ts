@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process';
+import { appendFileSync, chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUNDLE } from '../helpers/wrapper.ts';
+import { canNamespace, crateDirsIn, haveRustc, RUSTC, writeCrate } from './helpers.ts';
+
+/**
+ * Real Bazel 4.2.3, linux-sandbox, as root: a compile carrying
+ * `-Cincremental=${output_base}/rustc-incremental` (what a rules_rust user adds
+ * through extra_rustc_flag) reuses its state in the next build, with
+ * `--sandbox_writable_path=<output_base>/rustc-incremental`; without that flag
+ * the store is read-only and the build still succeeds, from cold.
+ */
+const haveBazel = existsSync('/usr/bin/bazel');
+
+function run(args: string[], cwd: string): Promise<{ code: number; output: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn('bazel', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.on('data', (c: Buffer) => chunks.push(c));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code: code ?? 1, output: Buffer.concat(chunks).toString('utf8') }));
+  });
+}
+
+describe.runIf(haveBazel && haveRustc && canNamespace)('the store under real Bazel 4.2.3 linux-sandbox', () => {
+  let ws: string;
+  let root: string;
+  let ob: string;
+  const bazel = (...args: string[]) => run([`--output_user_root=${root}`, '--max_idle_secs=60', ...args], ws);
+  const build = (...flags: string[]) => bazel('build', '//:app', '--color=no', '--curses=no', '--spawn_strategy=linux-sandbox', ...flags);
+  const INCREMENTAL = '-Cincremental=${output_base}/rustc-incremental';
+
+  beforeAll(async () => {
+    ws = mkdtempSync(join(tmpdir(), 'seedwrap-store-ws-'));
+    root = mkdtempSync(join(tmpdir(), 'seedwrap-store-root-'));
+    cpSync(resolve(import.meta.dirname, 'bazel-ws'), ws, { recursive: true });
+    mkdirSync(join(ws, 'tools'));
+    cpSync(BUNDLE, join(ws, 'tools', 'seedwrap.cjs'));
+    chmodSync(join(ws, 'tools', 'seedwrap.cjs'), 0o755);
+    writeFileSync(join(ws, 'tools', 'BUILD.bazel'), 'exports_files(["seedwrap.cjs"])\n');
+    writeFileSync(join(ws, 'BUILD.bazel'), `load("//:defs.bzl", "rlib")\nrlib(name = "app", src = "app/lib.rs", crate = "app", rustc = ${JSON.stringify(RUSTC)})\n`);
+    writeCrate(ws);
+    rmSync(join(ws, 'out'), { recursive: true, force: true });
+    const info = await bazel('info', 'output_base');
+    expect(info.code, info.output).toBe(0);
+    ob = info.output.trim().split('\n').at(-1)!;
+    mkdirSync(join(ob, 'rustc-incremental'), { recursive: true });
+  }, 120_000);
+
+  afterAll(async () => {
+    if (!ws) return;
+    await bazel('shutdown');
+    await new Promise((done) => spawn('chmod', ['-R', 'u+w', root]).on('close', done));
+    rmSync(root, { recursive: true, force: true });
+    rmSync(ws, { recursive: true, force: true });
+  }, 120_000);
+
+  it('reuses the previous build\'s session after a comment edit; without the writable path it compiles from cold and succeeds', async () => {
+    const writable = `--sandbox_writable_path=${ob}/rustc-incremental`;
+    const cold = await build(writable, `--define=rustc_flags=${INCREMENTAL}`);
+    expect(cold.code, cold.output).toBe(0);
+    expect(cold.output).toMatch(/seedwrap: debug: store \{[^\n]*"mode":"store"[^\n]*"previous":false/);
+    expect(crateDirsIn(join(ob, 'rustc-incremental')).map((d) => d.split('/').at(-1))).toEqual([expect.stringMatching(/^app-/)]);
+    // The command line rustc saw is the same in every build: the stable base.
+    expect(cold.output).toContain(`-Cincremental=${ob}/sandbox/stable/rustc-incremental/`);
+
+    appendFileSync(join(ws, 'app', 'lib.rs'), '// a comment edit\n');
+    const warm = await build(writable, `--define=rustc_flags=${INCREMENTAL},-Zassert-incr-state=loaded`);
+    expect(warm.code, warm.output).toBe(0);
+    expect(warm.output).toMatch(/"mode":"store"[^\n]*"previous":true/);
+
+    appendFileSync(join(ws, 'app', 'lib.rs'), '// another edit\n');
+    const readOnly = await build(`--define=rustc_flags=${INCREMENTAL}`);
+    expect(readOnly.code, readOnly.output).toBe(0);
+    expect(readOnly.output).toMatch(new RegExp(`seedwrap: store ${ob}/rustc-incremental: cannot be written \\(EROFS[^\\n]*; compiling from cold in a fresh incremental directory`));
+  }, 300_000);
+});
