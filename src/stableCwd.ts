@@ -121,12 +121,13 @@ export function planStableCwd(cwd: string): StableCwdPlan {
  * for the process; a failure is not (a worker lives for hours, and one
  * transient failure must not turn reuse off for all of them).
  */
-let probed: string[] | undefined;
+const probed = new Map<string, string[]>();
 
-function chooseNamespaces(unshare: string): string[] | { reason: string } {
-  if (probed) return probed;
+export function chooseNamespaces(unshare: string): string[] | { reason: string } {
+  const known = probed.get(unshare);
+  if (known) return known;
   const result = probeNamespaces(unshare);
-  if (Array.isArray(result)) probed = result;
+  if (Array.isArray(result)) probed.set(unshare, result);
   return result;
 }
 

@@ -17,7 +17,7 @@ export interface Mapping {
  */
 export function parseSubsts(values: readonly string[], cwd: string, outDir: string | undefined, pwd = cwd): Mapping[] {
   let outputBase: string | undefined;
-  const getOutputBase = () => (outputBase ??= seenFrom(pwd, cwd, findOutputBase(cwd)));
+  const getOutputBase = () => (outputBase ??= childOutputBase(cwd, pwd));
   const mappings = values.map((entry): Mapping => {
     const eq = entry.indexOf('=');
     if (eq < 0) throw new SeedwrapError('USAGE', `--subst "${entry}" has no "=" (expected KEY=VALUE)`);
@@ -30,6 +30,11 @@ export function parseSubsts(values: readonly string[], cwd: string, outDir: stri
   });
   if (outDir !== undefined) mappings.push({ key: 'out_dir', value: outDir });
   return mappings;
+}
+
+/** `${output_base}` for a child running in `pwd` (the cwd, or the stable cwd). */
+export function childOutputBase(cwd: string, pwd = cwd): string {
+  return seenFrom(pwd, cwd, findOutputBase(cwd));
 }
 
 /**

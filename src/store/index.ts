@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe } from '../errors.ts';
 import { sandboxOf, type Bind, type StableCwd } from '../stableCwd.ts';
+import { childOutputBase } from '../subst.ts';
 import { crateCompile, crateDirs, hasFinishedSession, isExternalCrate, removeDir } from './crateDir.ts';
 import { maybeEvict } from './evict.ts';
 import { findIncremental, withIncrementalDir, withoutIncremental, type IncrementalFlag } from './incrementalFlag.ts';
@@ -42,7 +43,7 @@ const EVICT_PROTECT_MS = 10 * 60_000;
 export function prepareStore(args: readonly string[], ctx: StoreContext): StoreRun | undefined {
   const flag = findIncremental(args);
   if (!flag) return undefined;
-  const loc = locateStore(flag.dir, ctx.cwd, ctx.stable);
+  const loc = locateStore(flag.dir, ctx.cwd, ctx.stable, childOutputBase(ctx.cwd, ctx.stable?.path));
   const crate = crateCompile(args);
   if (loc.kind !== 'store' || !crate) return undefined;
   const settings = storeSettings(ctx.env, ctx.warn);

@@ -1,4 +1,4 @@
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { sandboxOf, type Bind, type StableCwd } from '../stableCwd.ts';
 
 /**
@@ -17,33 +17,30 @@ export type StoreLocation =
   /** Relative, or inside the action's own directory: the sandbox's business (`--copy-seed`). */
   | { kind: 'action' };
 
-/** `${output_base}` as rules_rust computes it for a cwd `<base>/execroot/<ws>`-shaped: two levels up. */
-function actionBase(cwd: string): string {
-  return dirname(dirname(cwd));
-}
-
 function isUnder(path: string, dir: string): boolean {
   const rel = relative(dir, path);
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }
 
 /**
- * `dir` as rustc will see it (after `--subst`), the action's cwd and the child's
- * stable cwd if any → where the store really is.
+ * `dir` as rustc will see it (after `--subst`), the action's cwd, the child's
+ * stable cwd if any, and `${output_base}` as the child was given it (from
+ * subst.ts: `<ob>/sandbox/<strategy>/<N>`, `<ob>/sandbox/stable`, or the
+ * sandbox's execroot itself where `external/` is a real directory) → where
+ * the store really is.
  */
-export function locateStore(dir: string, cwd: string, stable: StableCwd | undefined): StoreLocation {
+export function locateStore(dir: string, cwd: string, stable: StableCwd | undefined, outputBase: string): StoreLocation {
   const pwd = stable?.path ?? cwd;
-  const seen = resolve(pwd, dir);
-  if (!isAbsolute(dir) || seen === pwd || isUnder(seen, pwd)) return { kind: 'action' };
+  if (!isAbsolute(dir)) return { kind: 'action' };
+  const seen = resolve(dir);
   const sandbox = sandboxOf(cwd);
-  if (!sandbox) return { kind: 'store', real: seen, rustcDir: seen };
-  const base = actionBase(pwd);
-  if (isUnder(seen, base)) {
-    const real = resolve(sandbox.outputBase, relative(base, seen));
+  if (sandbox && outputBase !== sandbox.outputBase && isUnder(seen, outputBase) && (outputBase === pwd || !isUnder(seen, pwd))) {
+    const real = resolve(sandbox.outputBase, relative(outputBase, seen));
     // In the namespace: the real directory appears at the path rustc was given.
     if (stable) return { kind: 'store', real, rustcDir: seen, bind: { real, at: seen } };
     return { kind: 'store', real, rustcDir: real };
   }
+  if (seen === pwd || isUnder(seen, pwd)) return { kind: 'action' };
   // An absolute directory outside the action (e.g. /var/tmp/x) is a store as it is,
   // unless the tmpfs over <output_base>/sandbox would hide it from the child.
   if (stable && (seen === stable.hidden || seen.startsWith(stable.hidden + sep))) return { kind: 'action' };

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/tmp.ts';
@@ -26,6 +26,19 @@ describe.runIf(haveRustc && canNamespace)('the store under sandbox-shaped workin
     expect(warm.stderr.toString()).toBe('');
     expect(warm.exitCode).toBe(0);
     expect(readdirSync(join(second, 'out'))).toContain('libapp.rlib');
+  });
+
+  it('a sandbox with a real external/ directory (where ${output_base} resolves to the sandbox execroot itself) maps to the same store', async () => {
+    const ob = tempDir();
+    for (const [n, tail] of [[1, ''], [2, '// edit\n']] as const) {
+      const dir = sandboxDir(ob, n);
+      mkdirSync(join(dir, 'external', 'some_repo'), { recursive: true });
+      writeCrate(dir, tail);
+      const r = await compile(dir, rulesRustArgs('app/lib.rs', 'app', { rustc: n === 2 ? LOADED : [] }));
+      expect(r.stderr.toString()).toBe('');
+      expect(r.exitCode).toBe(0);
+    }
+    expect(crateDirsIn(join(ob, 'rustc-incremental'))).toHaveLength(1);
   });
 
   it('with --stable-cwd false the store still works but cannot be reused from another sandbox (the control)', async () => {
