@@ -205,6 +205,10 @@ describe.runIf(haveTools)('the store: rules_rust main actions + -Cincremental=${
     const blobs = cache.casBlobs();
     expect(blobs.length).toBeGreaterThan(0);
     const incremental = blobs.filter((blob) => isIncrementalState(blob.path));
+    const mib = (n: number) => (n / 1048576).toFixed(1);
+    console.log(
+      `cache: ${blobs.length} CAS blobs, ${mib(blobs.reduce((t, x) => t + x.bytes, 0))} MiB; incremental state: ${incremental.length} blobs, ${mib(incremental.reduce((t, x) => t + x.bytes, 0))} MiB`,
+    );
     expect(incremental.map((blob) => basename(blob.path))).toEqual([]);
   });
 
