@@ -32,7 +32,7 @@ const common = {
 // loads, so merely carrying them cost each one-shot action ~3 ms of CPU
 // (docs/benchmarks-startup.md). Each is bundled on its own and embedded as a
 // string, compiled only when its dynamic import() runs.
-const LAZY = new Set(['src/worker/index.ts', 'src/seed/index.ts', 'src/seed/command.ts']);
+const LAZY = new Set(['src/worker/index.ts', 'src/seed/index.ts', 'src/seed/command.ts', 'src/store/index.ts']);
 
 const lazyChunks = {
   name: 'lazy-chunks',

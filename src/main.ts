@@ -12,7 +12,6 @@ import { prepareArgs } from './paramFile.ts';
 import { runSeeding } from './seeding.ts';
 import { signalExitCode } from './signals.ts';
 import { planStableCwd, sandboxOf, type StableCwd } from './stableCwd.ts';
-import { prepareStore } from './store/index.ts';
 import { findIncremental } from './store/incrementalFlag.ts';
 import { parseSubsts } from './subst.ts';
 
@@ -33,6 +32,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     const opts = toOptions(parsed.flags);
     const resolvePath = (p: string) => resolve(io.cwd, p);
     const child = prepareChild(opts, parsed.child, io, resolvePath, debug);
+    // The store (src/store/) is loaded only for a compile that carries -C incremental.
+    const store = opts.exitEarly || !findIncremental(child.args) ? undefined : (await import('./store/index.ts')).prepareStore(child.args, { cwd: io.cwd, stable: child.stable, env: io.env, warn: (line) => void io.stderr.write(`seedwrap: ${line}\n`), debug });
+    if (store) child.args = store.args;
+    debug?.(`child argv: ${JSON.stringify(child.args)}`);
 
     await runSeeding(opts, resolvePath, io, debug);
     // A signal that arrived while seeding: the action is being cancelled, so
@@ -43,12 +46,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     const outputs = openOutputs(opts, io, resolvePath, fds);
     const run = (argv: string[]) => {
       const [first = '', ...rest] = argv;
-      const [program, args] = child.stable ? child.stable.wrap(first, rest, child.store?.binds) : [first, rest];
-      const stderr = child.store ? child.store.watch(outputs.stderr) : outputs.stderr;
+      const [program, args] = child.stable ? child.stable.wrap(first, rest, store?.binds) : [first, rest];
+      const stderr = store ? store.watch(outputs.stderr) : outputs.stderr;
       return runChild({ program, args, env: child.env, cwd: io.cwd, stdin: io.stdin, ...outputs, stderr, format: opts.rustcOutputFormat, quitOnRmeta: opts.rustcQuitOnRmeta, signal: io.signal, debug });
     };
     let code = await run(child.args);
-    if (child.store) code = await child.store.finish(code, run);
+    if (store) code = await store.finish(code, run);
     if (code === 0) afterSuccess(opts, resolvePath);
     return code;
   } catch (err) {
@@ -74,9 +77,7 @@ function prepareChild(opts: Options, cmdline: readonly string[], io: Io, resolve
     stable = stableCwd(io, 'stable cwd for -C incremental', debug);
     if (stable) child = childCommand(opts, cmdline, io, resolvePath, stable.path);
   }
-  const store = opts.exitEarly ? undefined : prepareStore(child.args, { cwd: io.cwd, stable, env: io.env, warn: (line) => void io.stderr.write(`seedwrap: ${line}\n`), debug });
-  debug?.(`child argv: ${JSON.stringify(store?.args ?? child.args)}`);
-  return { ...child, args: store?.args ?? child.args, stable, store };
+  return { ...child, stable };
 }
 
 /** The child's argv and env for a child running in `pwd`. */

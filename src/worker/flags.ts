@@ -1,7 +1,7 @@
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { SeedwrapError } from '../errors.ts';
 
-/** Settings of the worker-local incremental cache (see incremental/index.ts). */
+/** Settings of the worker's store (see store/workerHook.ts). */
 export interface IncrementalSettings {
   /** Absolute root directory of the cache. */
   root: string;

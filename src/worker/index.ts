@@ -23,14 +23,10 @@ export async function runWorker(startupArgs: string[], streams: WorkerStreams, r
     return err.exitCode;
   }
   const runRequest = run ?? (await import('../main.ts')).main;
-  const hook = flags.incremental
-    ? (await import('./incremental/index.ts')).createIncrementalHook(
-        flags.incremental,
-        (line) => streams.stderr.write(`seedwrap worker: ${line}\n`),
-        streams.env,
-      )
-    : undefined;
-  const code = await serve(streams, { startupArgs: flags.rest, run: runRequest, hook });
+  const hook = flags.incremental ? (await import('../store/workerHook.ts')).createIncrementalHook(flags.incremental) : undefined;
+  // The store's size cap travels to each request like a one-shot action's (src/store/settings.ts).
+  const env = flags.incremental && streams.env.SEEDWRAP_STORE_MAX_MB === undefined ? { ...streams.env, SEEDWRAP_STORE_MAX_MB: String(flags.incremental.maxBytes / 1048576) } : streams.env;
+  const code = await serve({ ...streams, env }, { startupArgs: flags.rest, run: runRequest, hook });
   // A paused stdin after a framing error must not keep the process alive.
   streams.stdin.destroy();
   return code;

@@ -1,15 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main.ts';
 import { runWorker } from '../../src/worker/index.ts';
-import { inspectRustc } from '../../src/worker/incremental/rustc-args.ts';
-import { IncrementalStore } from '../../src/worker/incremental/store.ts';
+import { inspectRustc } from '../../src/store/rustcRequest.ts';
+import { tryLock, unlock } from '../../src/store/lock.ts';
 import { outputBaseOf } from '../../src/worker/flags.ts';
-import { WorkerClient } from './client.ts';
+import { WorkerClient } from '../worker/client.ts';
+import { crateDirsIn } from './helpers.ts';
 
 const rustup = join(homedir(), '.cargo', 'bin', 'rustc');
 const haveRustc = existsSync(rustup);
@@ -36,7 +37,8 @@ function compile(crate: string, emit: string, extra: string[] = []): string[] {
   return ['--', rustc, '--crate-name', crate, '--crate-type', 'rlib', '--edition', '2021', `--emit=${emit}`, '--out-dir', `out/${crate}`, `src/${crate}.rs`, ...extra];
 }
 
-const slots = () => readdirSync(join(cache, 'v1')).flatMap((k) => readdirSync(join(cache, 'v1', k)).filter((n) => /^slot-\d+$/.test(n)).map((n) => `${k}/${n}`));
+/** `<partition>/<crate>-<id>` directories of the worker's store. */
+const slots = () => crateDirsIn(cache).map((d) => d.slice(cache.length + 1));
 
 beforeAll(() => {
   mkdirSync(join(ws, 'src'), { recursive: true });
@@ -46,7 +48,7 @@ beforeAll(() => {
   writeFileSync(join(ws, 'src', 'other.rs'), 'pub fn g() -> u32 { 7 }\n');
 });
 
-describe.skipIf(!haveRustc)('worker-local incremental cache with real rustc', () => {
+describe.skipIf(!haveRustc)('the worker\'s store (--worker-incremental-dir) with real rustc', () => {
   it('reuses the session after an edit, across a worker restart, and keeps metadata-only apart', async () => {
     let w = startWorker();
     // The control: with nothing cached yet, the assertion fails the compile.
@@ -64,7 +66,7 @@ describe.skipIf(!haveRustc)('worker-local incremental cache with real rustc', ()
     expect(second.output).toBe('');
     expect(second.exitCode).toBe(0);
 
-    // Metadata-only gets a directory of its own: a first metadata compile has nothing to load.
+    // Metadata-only (another --emit) gets a partition of its own: a first metadata compile has nothing to load.
     const meta = await w.client.request({ requestId: 3, arguments: compile('demo', 'dep-info,metadata', ['-Zassert-incr-state=not-loaded']) });
     expect(meta.exitCode, meta.output).toBe(0);
     expect(slots()).toHaveLength(2);
@@ -80,7 +82,7 @@ describe.skipIf(!haveRustc)('worker-local incremental cache with real rustc', ()
     expect(await w.exit).toBe(0);
   });
 
-  it('gives two concurrent compiles of one crate different directories', async () => {
+  it('runs two concurrent compiles of one crate in one crate directory (rustc\'s session locks keep them apart)', async () => {
     const w = startWorker(['--rustc-quit-on-rmeta', 'false']);
     const before = new Set(slots());
     const a = w.client.request({ requestId: 10, arguments: compile('other', 'link') });
@@ -88,9 +90,10 @@ describe.skipIf(!haveRustc)('worker-local incremental cache with real rustc', ()
     const [ra, rb] = await Promise.all([a, b]);
     expect(ra.exitCode, ra.output).toBe(0);
     expect(rb.exitCode, rb.output).toBe(0);
-    const added = slots().filter((s) => !before.has(s));
-    expect(added).toHaveLength(2);
-    expect(new Set(added.map((s) => s.split('/')[0])).size).toBe(1); // one key, two slots
+    expect(slots().filter((s) => !before.has(s))).toHaveLength(1);
+    appendFileSync(join(ws, 'src', 'other.rs'), '// edit\n');
+    const c = await w.client.request({ requestId: 12, arguments: compile('other', 'link', ['-Zassert-incr-state=loaded']) });
+    expect(c.exitCode, c.output).toBe(0);
     w.client.end();
     expect(await w.exit).toBe(0);
   });
@@ -108,7 +111,7 @@ describe.skipIf(!haveRustc)('worker-local incremental cache with real rustc', ()
   });
 });
 
-describe('cache keys and eviction', () => {
+describe('requests, eviction and locks', () => {
   it('keys by crate identity, not the whole argument list', () => {
     const base = ['--', '/x/rustc', '--crate-name', 'c', '--crate-type=rlib', '--emit=link,dep-info', '--out-dir', 'o', 'lib.rs'];
     const a = inspectRustc(base, '/')!;
@@ -126,40 +129,31 @@ describe('cache keys and eviction', () => {
     expect(inspectRustc(['--', 'rustc', '@r.params'], dir)).toMatchObject({ crateName: 'from_params', metadataOnly: true });
   });
 
-  it('evicts least recently used slots beyond the cap, never one in use', () => {
-    const store = new IncrementalStore(join(root, 'evict'));
-    const key = (hash: string) => ({ hash, fields: { hash } });
-    const fill = (hash: string, bytes: number) => {
-      const lease = store.lease(key(hash))!;
-      writeFileSync(join(lease.dir, 'f'), Buffer.alloc(bytes));
-      lease.release();
-      return lease.dir;
-    };
-    const old = fill('old', 4000);
-    const busyLease = store.lease(key('busy'))!;
-    writeFileSync(join(busyLease.dir, 'f'), Buffer.alloc(4000));
-    busyLease.release();
-    const busyAgain = store.lease(key('busy'))!; // in use during eviction
-    expect(busyAgain.dir).toBe(busyLease.dir);
-    const recent = fill('recent', 4000);
-    expect(store.totalBytes()).toBe(12000);
-    expect(store.evict(5000)).toBe(1); // 'old' goes; 'busy' is leased; 'recent' is newest
-    expect(existsSync(old)).toBe(false);
-    expect(existsSync(busyAgain.dir)).toBe(true);
-    expect(existsSync(recent)).toBe(true);
-    busyAgain.release(); // now the most recently used
-    expect(store.evict(5000)).toBe(1);
-    expect(existsSync(recent)).toBe(false);
-    expect(existsSync(busyAgain.dir)).toBe(true);
-    expect(JSON.parse(readFileSync(join(root, 'evict', 'v1', 'busy', 'key.json'), 'utf8'))).toEqual({ hash: 'busy' });
+  it.skipIf(!haveRustc)('--worker-incremental-max-mb reaches the store\'s eviction', async () => {
+    let w = startWorker();
+    const res = await w.client.request({ requestId: 30, arguments: compile('other', 'link') });
+    expect(res.exitCode, res.output).toBe(0);
+    w.client.end();
+    await w.exit;
+    const [dir] = slots().filter((s) => s.includes('/other-'));
+    const hourAgo = Date.now() / 1000 - 3600;
+    utimesSync(join(cache, dir!), hourAgo, hourAgo);
+    rmSync(join(cache, '.seedwrap-evicted'), { force: true });
+    w = startWorker(['--worker-incremental-max-mb', '0']);
+    const next = await w.client.request({ requestId: 31, arguments: compile('demo', 'dep-info,link') });
+    expect(next.exitCode, next.output).toBe(0);
+    w.client.end();
+    await w.exit;
+    expect(existsSync(join(cache, dir!))).toBe(false);
   });
 
-  it('takes over a lock left by a dead worker', () => {
-    const store = new IncrementalStore(join(root, 'stale'));
-    const lease = store.lease({ hash: 'k', fields: {} })!;
+  it('takes over an eviction lock left by a dead process', () => {
+    const lock = join(root, 'stale.lock');
     // Pretend a killed process held it: pid 2^22 + 1 is above Linux's pid_max default.
-    writeFileSync(`${lease.dir}.lock`, `${2 ** 22 + 1} 1`);
-    expect(store.lease({ hash: 'k', fields: {} })!.dir).toBe(lease.dir);
+    writeFileSync(lock, `${2 ** 22 + 1} 1`);
+    expect(tryLock(lock)).toBe(true);
+    expect(tryLock(lock)).toBe(false);
+    unlock(lock);
   });
 
   it('finds the output base from a worker cwd', () => {
