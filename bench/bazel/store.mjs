@@ -9,8 +9,13 @@
 //   tree       PR #3925 tree seeding (//rust:flavor=pr3925, seed actions,
 //              incremental tree artifacts), linux-sandbox; stable cwd as
 //              --//rust:stable_cwd says (default: the wrapper's automatic one)
-//   worker     rules_rust_main + the same -Cincremental flag, Rustc and
-//              RustcMetadata in seedwrap's persistent worker (its store)
+//   worker     rules_rust_main, Rustc and RustcMetadata in seedwrap's
+//              persistent worker started with --worker-incremental-dir auto
+//              (the store, at <output_base>/seedwrap-incremental). Not the
+//              -Cincremental=${output_base}/... flag: outside a sandbox seedwrap
+//              resolves ${output_base} to the execroot on Bazel 4.2.3 (its
+//              external/ is a real directory there), which Bazel clears
+//              between builds
 //   none       rules_rust_main without -Cincremental, linux-sandbox
 //
 //   node bench/bazel/store.mjs [--rounds N] [--wrapper FILE] [--out FILE.json]
@@ -45,8 +50,14 @@ const CONFIGS = [
   },
   {
     name: 'worker',
-    flags: ['--//rust:flavor=rules_rust_main', SANDBOX, '--//rust:worker=true', '--strategy=Rustc=worker', '--strategy=RustcMetadata=worker', STORE_FLAG],
-    store: true,
+    flags: [
+      '--//rust:flavor=rules_rust_main',
+      SANDBOX,
+      '--//rust:worker=true',
+      '--strategy=Rustc=worker',
+      '--strategy=RustcMetadata=worker',
+      '--//rust:worker_startup_flags=--worker-incremental-dir,auto',
+    ],
   },
   { name: 'none', flags: ['--//rust:flavor=rules_rust_main', SANDBOX] },
 ];

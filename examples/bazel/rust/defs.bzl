@@ -148,6 +148,7 @@ def _compile(ctx, mnemonic, rustc_args, emit_flag, outputs, inputs, seeded, extr
             build_script,
             extra,
             _setting(ctx, "worker"),
+            _setting(ctx, "worker_startup_flags"),
         )
         return
 
@@ -336,6 +337,7 @@ _COMMON_ATTRS = {
     "_rustc": attr.label(default = "//rust:rustc"),
     "_extra_rustc_flags": attr.label(default = "//rust:extra_rustc_flags"),
     "_flavor": attr.label(default = "//rust:flavor"),
+    "_worker_startup_flags": attr.label(default = "//rust:worker_startup_flags"),
     "_rules_rust_extra_rustc_flags": attr.label(default = "//rust/settings:extra_rustc_flags"),
     "_rustc_env": attr.label(default = "//rust:rustc_env"),
 }

@@ -52,7 +52,8 @@ def compile_like_rules_rust_main(
         extra_wrapper_flags,
         build_script,
         extra_rustc_flags,
-        worker):
+        worker,
+        worker_startup_flags = []):
     """Registers one Rustc or RustcMetadata action the way rules_rust main does."""
     substs = [
         "--subst",
@@ -75,12 +76,13 @@ def compile_like_rules_rust_main(
     request = build_script_flags + extra_wrapper_flags + ["--"] + child
     if worker:
         # The substitutions are the same for every action: the worker's
-        # startup arguments. Everything else goes in the @flagfile.
+        # startup arguments (with worker-only flags such as
+        # --worker-incremental-dir auto). Everything else goes in the @flagfile.
         flagfile = ctx.actions.args()
         flagfile.use_param_file("@%s", use_always = True)
         flagfile.set_param_file_format("multiline")
         flagfile.add_all(request)
-        arguments = substs + [flagfile]
+        arguments = substs + worker_startup_flags + [flagfile]
         requirements = _WORKER_REQUIREMENTS
     else:
         arguments = build_script_flags + substs + extra_wrapper_flags + ["--"] + child
