@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/tmp.ts';
-import { appendComment, canNamespace, compile, crateDirsIn, haveRustc, rulesRustArgs, sandboxDir, writeCrate } from './helpers.ts';
+import { appendComment, canNamespace, compile, crateDirsIn, haveRustc, RUSTC, rulesRustArgs, sandboxDir, writeCrate } from './helpers.ts';
 
 const LOADED = ['-Zassert-incr-state=loaded'];
 
@@ -35,6 +35,23 @@ describe.runIf(haveRustc && canNamespace)('the store under sandbox-shaped workin
       mkdirSync(join(dir, 'external', 'some_repo'), { recursive: true });
       writeCrate(dir, tail);
       const r = await compile(dir, rulesRustArgs('app/lib.rs', 'app', { rustc: n === 2 ? LOADED : [] }));
+      expect(r.stderr.toString()).toBe('');
+      expect(r.exitCode).toBe(0);
+    }
+    expect(crateDirsIn(join(ob, 'rustc-incremental'))).toHaveLength(1);
+  });
+
+  it('rules_rust 0.6-0.9 (only --subst pwd=${pwd}): -Cincremental=${pwd}/../../rustc-incremental is the same store', async () => {
+    const ob = tempDir();
+    // What 0.9.0 passes (shared/notes/rules_rust.md), plus the user's flag.
+    const oldStyle = (extra: readonly string[]) => ['--subst', 'pwd=${pwd}', '--rustc-output-format', 'rendered', '--',
+      RUSTC, 'app/lib.rs', '--crate-name=app', '--crate-type=rlib', '--json=artifacts,diagnostic-rendered-ansi', '--error-format=json',
+      '--out-dir=out', '--codegen=opt-level=0', '--remap-path-prefix=${pwd}=.', '--emit=dep-info,link,metadata', '--edition=2018',
+      '-Cincremental=${pwd}/../../rustc-incremental', ...extra];
+    for (const [n, extra] of [[1, []], [2, LOADED]] as const) {
+      const dir = sandboxDir(ob, n);
+      writeCrate(dir, `// build ${n}\n`);
+      const r = await compile(dir, oldStyle(extra));
       expect(r.stderr.toString()).toBe('');
       expect(r.exitCode).toBe(0);
     }
