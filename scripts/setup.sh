@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(bazel-bootstrap hyperfine librust-itoa-dev librust-memchr-dev librust-serde-json-dev librust-regex-dev librust-syn-dev)
+# nginx: the end-to-end tests' Bazel HTTP cache (its core WebDAV module takes PUT).
+APT_PACKAGES=(bazel-bootstrap hyperfine librust-itoa-dev librust-memchr-dev librust-serde-json-dev librust-regex-dev librust-syn-dev nginx)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

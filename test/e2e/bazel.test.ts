@@ -5,15 +5,15 @@
 //   cold build → comment edit (rustc must load the seeded session) → a change
 //   to the seeds alone (compiles must not re-run) → no-op → bazel clean with
 //   --disk_cache → bazel clean with only the HTTP cache.
-// Every build also talks to an HTTP cache on 127.0.0.1, so each build's
-// uploads are counted. Timings are reported, not asserted.
+// Every build also talks to an HTTP cache on 127.0.0.1 (nginx with WebDAV,
+// see nginxCache.ts), so each build's uploads are counted. Timings are reported, not asserted.
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BazelWorkspace, REPO, RUSTC, cacheHits, crateOf, executed, type BuildResult, type Spawn } from './bazelHarness.ts';
-import { startHttpCache, type CacheStats, type HttpCache } from './httpCache.ts';
+import { startNginxCache, type CacheStats, type NginxCache } from './nginxCache.ts';
 
 const WRAPPER = process.env.SEEDWRAP_E2E_WRAPPER ?? join(REPO, 'dist/seedwrap.cjs');
 // The example's crates link to Debian's librust-*-dev sources.
@@ -48,7 +48,7 @@ interface Row {
 }
 const rows: Row[] = [];
 
-function record(strategy: string, build: string, r: BuildResult, http: HttpCache): Row {
+function record(strategy: string, build: string, r: BuildResult, http: NginxCache): Row {
   const row: Row = {
     strategy,
     build,
@@ -137,7 +137,7 @@ describe.skipIf(!haveTools)('analysis: what is seeded', { timeout: 600_000 }, ()
 // 31 s on a busy CI machine against the suite's default of 60 s.
 describe.runIf(haveTools).each(STRATEGIES)('bazel $name', { timeout: 600_000 }, ({ name, flag }) => {
   let ws: BazelWorkspace;
-  let http: HttpCache;
+  let http: NginxCache;
   let disk: string;
   const flags = (...extra: string[]): string[] => [
     flag,
@@ -153,7 +153,7 @@ describe.runIf(haveTools).each(STRATEGIES)('bazel $name', { timeout: 600_000 }, 
 
   beforeAll(async () => {
     ws = new BazelWorkspace(wrapper);
-    http = await startHttpCache();
+    http = await startNginxCache();
     disk = mkdtempSync(join(tmpdir(), 'seedwrap-bazel-disk-'));
   });
   afterAll(async () => {

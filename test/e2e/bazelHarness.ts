@@ -136,6 +136,16 @@ export class BazelWorkspace {
     return run('bazel', [...this.startup(), command, ...args], this.dir);
   }
 
+  /** The server's output base (starts the server if needed). */
+  async outputBase(): Promise<string> {
+    const r = await this.bazel('info', 'output_base');
+    if (r.code !== 0) throw new Error(`bazel info output_base failed:\n${r.output}`);
+    // stdout and stderr come mixed: the output base is the line under our root.
+    const line = r.output.split('\n').find((l) => l.startsWith(this.outputUserRoot));
+    if (!line) throw new Error(`no output base in:\n${r.output}`);
+    return line.trim();
+  }
+
   /** Output path of a file under bazel-bin, read through the convenience symlink. */
   bin(path: string): string {
     return join(this.dir, 'bazel-bin', path);

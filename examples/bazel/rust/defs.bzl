@@ -39,6 +39,7 @@ Crates of external repositories (crate_universe's @crate_index) and opt builds
 are compiled without -Cincremental and are never seeded, as in PR #3925.
 """
 
+load(":rules_rust_main.bzl", "build_script_outputs", "compile_like_rules_rust_main")
 load(":settings.bzl", "SettingInfo")
 
 RustCrateInfo = provider(
@@ -64,8 +65,15 @@ _WORKER_REQUIREMENTS = {"supports-workers": "1", "supports-multiplex-workers": "
 def _setting(ctx, name):
     return getattr(ctx.attr, "_" + name)[SettingInfo].value
 
+def _rules_rust_main(ctx):
+    flavor = _setting(ctx, "flavor")
+    if flavor not in ("pr3925", "rules_rust_main"):
+        fail("--//rust:flavor=%s: expected pr3925 or rules_rust_main" % flavor)
+    return flavor == "rules_rust_main"
+
 def _seeded(ctx):
     return (
+        not _rules_rust_main(ctx) and
         _setting(ctx, "seed") and
         ctx.label.workspace_root == "" and
         ctx.var["COMPILATION_MODE"] != "opt"
@@ -94,7 +102,9 @@ def _rustc_args(ctx, crate_name, crate_type, deps, link_deps):
         "--cap-lints=" + ("allow" if ctx.label.workspace_root else "warn"),
     ] + _mode_flags(ctx)
     args += ['--cfg=feature="%s"' % f for f in ctx.attr.crate_features]
-    args += ["--cfg=" + c for c in ctx.attr.cfgs]
+    if not _rules_rust_main(ctx):
+        # rules_rust_main: they come from the build script's flags file.
+        args += ["--cfg=" + c for c in ctx.attr.cfgs]
     dirs = {}
     for dep in deps:
         info = dep[RustCrateInfo]
@@ -115,11 +125,32 @@ def _rustc_env(ctx):
         env[key] = value
     return env
 
-def _compile(ctx, mnemonic, rustc_args, emit_flag, outputs, inputs, seeded, extra_wrapper_flags = []):
+def _compile(ctx, mnemonic, rustc_args, emit_flag, outputs, inputs, seeded, extra_wrapper_flags = [], build_script = None):
     """Registers one rustc action (and its seed action when seeded)."""
     wrapper = ctx.file._process_wrapper
     rustc = _setting(ctx, "rustc")
     env = _rustc_env(ctx)
+    if _rules_rust_main(ctx):
+        extra = _setting(ctx, "rules_rust_extra_rustc_flags")
+        if mnemonic == "Rustc" and ctx.label.workspace_root == "":
+            extra = extra + _setting(ctx, "extra_rustc_flags")
+        compile_like_rules_rust_main(
+            ctx,
+            mnemonic,
+            wrapper,
+            [rustc],
+            rustc_args,
+            emit_flag,
+            outputs,
+            inputs,
+            env,
+            extra_wrapper_flags,
+            build_script,
+            extra,
+            _setting(ctx, "worker"),
+            _setting(ctx, "worker_startup_flags"),
+        )
+        return
 
     # The same for every action: a worker's startup arguments with
     # //rust:worker (they are part of the worker's key, so nothing per-action).
@@ -216,9 +247,13 @@ def _inputs(ctx, deps, link_deps):
     ]
     return depset(ctx.files.srcs + [ctx.file.crate_root], transitive = transitive)
 
+def _build_script(ctx):
+    return build_script_outputs(ctx) if _rules_rust_main(ctx) else None
+
 def _rust_library_impl(ctx):
     name = _crate_name(ctx)
     seeded = _seeded(ctx)
+    build_script = _build_script(ctx)
     rlib = ctx.actions.declare_file("lib%s.rlib" % name)
 
     # Pipelining: the metadata action runs the same compile and seedwrap kills
@@ -243,6 +278,7 @@ def _rust_library_impl(ctx):
         meta_inputs,
         seeded,
         rendered + ["--rustc-quit-on-rmeta", "true"],
+        build_script,
     )
     _compile(
         ctx,
@@ -253,6 +289,7 @@ def _rust_library_impl(ctx):
         meta_inputs,
         seeded,
         rendered,
+        build_script,
     )
     deps = [d[RustCrateInfo] for d in ctx.attr.deps]
     return [
@@ -271,7 +308,12 @@ def _rust_binary_impl(ctx):
     args = _rustc_args(ctx, name, "bin", ctx.attr.deps, link_deps = True)
     inputs = _inputs(ctx, ctx.attr.deps, link_deps = True)
     exe = ctx.actions.declare_file(ctx.label.name)
-    _compile(ctx, "Rustc", args, "--emit=link=" + exe.path, [exe], inputs, _seeded(ctx))
+    wrapper_flags = []
+    if _rules_rust_main(ctx):
+        # rules_rust reads every rustc's diagnostics as JSON and renders them.
+        args = args + ["--error-format=json", "--json=artifacts"]
+        wrapper_flags = ["--rustc-output-format", "rendered"]
+    _compile(ctx, "Rustc", args, "--emit=link=" + exe.path, [exe], inputs, _seeded(ctx), wrapper_flags, _build_script(ctx))
     return [DefaultInfo(files = depset([exe]), executable = exe)]
 
 _COMMON_ATTRS = {
@@ -294,6 +336,9 @@ _COMMON_ATTRS = {
     "_worker": attr.label(default = "//rust:worker"),
     "_rustc": attr.label(default = "//rust:rustc"),
     "_extra_rustc_flags": attr.label(default = "//rust:extra_rustc_flags"),
+    "_flavor": attr.label(default = "//rust:flavor"),
+    "_worker_startup_flags": attr.label(default = "//rust:worker_startup_flags"),
+    "_rules_rust_extra_rustc_flags": attr.label(default = "//rust/settings:extra_rustc_flags"),
     "_rustc_env": attr.label(default = "//rust:rustc_env"),
 }
 
