@@ -25,6 +25,13 @@ export interface ChildSpec {
   debug?: (line: string) => void;
 }
 
+/**
+ * The longest stderr line held for `--rustc-output-format` processing. rustc's
+ * JSON diagnostics are kilobytes; holding a 300 MB line cost about 3× its
+ * size (the pieces, the joined line, the decoded string).
+ */
+export const MAX_RUSTC_LINE_BYTES = 32 * 1024 * 1024;
+
 /** Resolves with the exit code process_wrapper would report. */
 export function runChild(spec: ChildSpec): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -64,6 +71,7 @@ export function runChild(spec: ChildSpec): Promise<number> {
         if (nonJson) passThrough(line);
         else handleLine(line);
       }
+      if (!nonJson && lines.pendingBytes > MAX_RUSTC_LINE_BYTES) lineTooLong();
       // Once a line is not JSON, everything after it is forwarded raw, in order.
       const rest = nonJson ? lines.flush() : undefined;
       if (rest) passThrough(rest);
@@ -72,6 +80,12 @@ export function runChild(spec: ChildSpec): Promise<number> {
       const rest = lines?.flush();
       if (rest) nonJson ? passThrough(rest) : handleLine(rest);
     });
+
+    /** A line past the cap is not held for parsing: it and the rest go out raw, and the action fails. */
+    function lineTooLong(): void {
+      nonJson = true;
+      spec.stderr(Buffer.from(`seedwrap: --rustc-output-format: a line of rustc's stderr is longer than ${MAX_RUSTC_LINE_BYTES} bytes; it and the rest of stderr are forwarded unprocessed\n`));
+    }
 
     function handleLine(line: Buffer): void {
       if (killedForMetadata) return;
@@ -125,6 +139,8 @@ export function runChild(spec: ChildSpec): Promise<number> {
 /** Splits a byte stream on `\n` only (readline would also split on a lone `\r`). */
 export class LineSplitter {
   private pending: Buffer[] = [];
+  /** Bytes held for a line whose `\n` has not arrived yet. */
+  pendingBytes = 0;
 
   push(chunk: Buffer): Buffer[] {
     const out: Buffer[] = [];
@@ -136,13 +152,17 @@ export class LineSplitter {
         this.pending.push(piece);
         out.push(Buffer.concat(this.pending));
         this.pending = [];
+        this.pendingBytes = 0;
       } else {
         out.push(piece);
       }
       start = nl + 1;
       nl = chunk.indexOf(0x0a, start);
     }
-    if (start < chunk.length) this.pending.push(chunk.subarray(start));
+    if (start < chunk.length) {
+      this.pending.push(chunk.subarray(start));
+      this.pendingBytes += chunk.length - start;
+    }
     return out;
   }
 
@@ -150,6 +170,7 @@ export class LineSplitter {
     if (this.pending.length === 0) return undefined;
     const rest = Buffer.concat(this.pending);
     this.pending = [];
+    this.pendingBytes = 0;
     return rest;
   }
 }
