@@ -32,6 +32,9 @@ export interface ChildSpec {
  */
 export const MAX_RUSTC_LINE_BYTES = 32 * 1024 * 1024;
 
+/** How long a cancelled child's pipes are still read after it exits. */
+const CANCEL_DRAIN_MS = 200;
+
 /** Resolves with the exit code process_wrapper would report. */
 export function runChild(spec: ChildSpec): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -45,10 +48,14 @@ export function runChild(spec: ChildSpec): Promise<number> {
     let nonJson = false;
     let settled = false;
 
+    let exited = false;
     const onAbort = () => {
       const reason: unknown = spec.signal?.reason;
       forwardedSignal = isForwardedSignal(reason) ? reason : 'SIGKILL';
       child.kill(forwardedSignal);
+      // A grandchild may still hold the pipes (`sh -c 'sleep 600 & …'`): a
+      // cancelled action does not wait for it.
+      if (exited) settleCancelled();
     };
     if (spec.signal?.aborted) onAbort();
     else spec.signal?.addEventListener('abort', onAbort, { once: true });
@@ -117,20 +124,39 @@ export function runChild(spec: ChildSpec): Promise<number> {
       spec.signal?.removeEventListener('abort', onAbort);
       reject(new SeedwrapError('SPAWN', `failed to spawn child process ${spec.program}: ${describe(err)}`, { cause: err }));
     });
+    let drain: ReturnType<typeof setTimeout> | undefined;
+    child.on('exit', () => {
+      exited = true;
+      // What is still in the pipes is read for a moment, not until a grandchild lets go.
+      if (forwardedSignal) drain = setTimeout(settleCancelled, CANCEL_DRAIN_MS);
+    });
+    function settleCancelled(): void {
+      if (settled) return;
+      settled = true;
+      spec.signal?.removeEventListener('abort', onAbort);
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      spec.debug?.(`child exited after ${forwardedSignal}; not waiting for its pipes`);
+      resolve(exitCode(null));
+    }
     child.on('close', (code, signal) => {
+      clearTimeout(drain);
       if (settled) return;
       settled = true;
       spec.signal?.removeEventListener('abort', onAbort);
       spec.debug?.(`child exited: code=${code} signal=${signal}`);
-      resolve(exitCode(code, signal));
+      resolve(exitCode(code));
     });
 
-    function exitCode(code: number | null, signal: NodeJS.Signals | null): number {
+    function exitCode(code: number | null): number {
+      // A cancelled action never looks successful, whatever the child did
+      // (trapped TERM and exited 0, or was already gone): upstream's wrapper
+      // has no handler and dies of the signal itself. 128+n, or 1 for the
+      // worker's cancel (SIGKILL).
+      if (forwardedSignal) return forwardedSignal === 'SIGKILL' ? 1 : signalExitCode(forwardedSignal);
       if (killedForMetadata) return 0;
       if (code !== null) return code === 0 && nonJson ? 1 : code;
-      // A signal we forwarded (SIGTERM from Bazel, Ctrl-C) reports the shell's
-      // 128+n; any other signal death, or our SIGKILL on cancel, is exit 1.
-      if (forwardedSignal && forwardedSignal !== 'SIGKILL' && signal === forwardedSignal) return signalExitCode(forwardedSignal);
+      // A signal death we did not cause is exit 1.
       return 1;
     }
   });

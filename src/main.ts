@@ -53,7 +53,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       signal: io.signal,
       debug,
     });
-    if (code === 0) afterSuccess(opts, resolvePath);
+    // No after-success steps for a cancelled action (runChild reports it non-zero).
+    if (code === 0 && !io.signal?.aborted) afterSuccess(opts, resolvePath);
     return code;
   } catch (err) {
     if (err instanceof SeedwrapError) {
