@@ -38,6 +38,23 @@ const CANCEL_DRAIN_MS = 200;
 /** Resolves with the exit code process_wrapper would report. */
 export function runChild(spec: ChildSpec): Promise<number> {
   return new Promise((resolve, reject) => {
+    // A sink that fails (ENOSPC on --stderr-file) ends the child, and the run
+    // fails with the sink's error once the child is gone: never an uncaught
+    // exception from a stream handler, which would orphan the child (and, in
+    // the worker, end every request).
+    let sinkError: unknown;
+    const guard = (sink: Sink): Sink => (bytes) => {
+      if (sinkError !== undefined) return;
+      try {
+        sink(bytes);
+      } catch (err) {
+        sinkError = err;
+        child.kill('SIGKILL');
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }
+    };
+    spec = { ...spec, stderr: guard(spec.stderr), rawStderr: spec.rawStderr && guard(spec.rawStderr) };
     const child = spawn(spec.program, spec.args, {
       cwd: spec.cwd,
       env: spec.env,
@@ -145,6 +162,7 @@ export function runChild(spec: ChildSpec): Promise<number> {
       settled = true;
       spec.signal?.removeEventListener('abort', onAbort);
       spec.debug?.(`child exited: code=${code} signal=${signal}`);
+      if (sinkError !== undefined && !forwardedSignal) return reject(sinkError);
       resolve(exitCode(code));
     });
 

@@ -105,8 +105,8 @@ function openOutputs(opts: Options, io: Io, resolvePath: (p: string) => string, 
   };
   return {
     stdout: opts.stdoutFile !== undefined ? open(opts.stdoutFile, '--stdout-file') : io.stdout,
-    stderr: opts.stderrFile !== undefined ? fileSink(open(opts.stderrFile, '--stderr-file')) : (b) => void io.stderr.write(b),
-    rawStderr: opts.outputFile !== undefined ? fileSink(open(opts.outputFile, '--output-file')) : undefined,
+    stderr: opts.stderrFile !== undefined ? fileSink(open(opts.stderrFile, '--stderr-file'), `--stderr-file ${opts.stderrFile}`) : (b) => void io.stderr.write(b),
+    rawStderr: opts.outputFile !== undefined ? fileSink(open(opts.outputFile, '--output-file'), `--output-file ${opts.outputFile}`) : undefined,
   };
 }
 
@@ -120,10 +120,15 @@ function stableCwd(io: Io, debug?: (line: string) => void): StableCwd | undefine
   return plan.kind === 'stable' ? plan.stable : undefined;
 }
 
-function fileSink(fd: number): Sink {
+/** Throws a SeedwrapError naming the flag (ENOSPC, EIO, EFBIG); runChild then ends the child. */
+function fileSink(fd: number, what: string): Sink {
   return (bytes) => {
     let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off);
+    try {
+      while (off < bytes.length) off += writeSync(fd, bytes, off);
+    } catch (err) {
+      throw new SeedwrapError('OUTPUT', `${what}: cannot write: ${describe(err)}; the child was stopped`, { cause: err });
+    }
   };
 }
 
