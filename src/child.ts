@@ -55,6 +55,7 @@ export function runChild(spec: ChildSpec): Promise<number> {
       }
     };
     spec = { ...spec, stderr: guard(spec.stderr), rawStderr: spec.rawStderr && guard(spec.rawStderr) };
+    checkNoNul(spec);
     const child = spawn(spec.program, spec.args, {
       cwd: spec.cwd,
       env: spec.env,
@@ -178,6 +179,23 @@ export function runChild(spec: ChildSpec): Promise<number> {
       return 1;
     }
   });
+}
+
+/**
+ * execve(2) takes C strings: a NUL byte (from an arg file, env file or worker
+ * request) cannot reach the child. Named here instead of Node's TypeError,
+ * which surfaced as an internal error.
+ */
+function checkNoNul(spec: ChildSpec): void {
+  const nul = (s: string) => s.includes('\0');
+  const show = (s: string) => JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}…` : s);
+  if (nul(spec.program)) throw new SeedwrapError('INPUT', `the program to run, ${show(spec.program)}, contains a NUL byte`);
+  spec.args.forEach((a, i) => {
+    if (nul(a)) throw new SeedwrapError('INPUT', `argument ${i + 1} of the child, ${show(a)}, contains a NUL byte, which no program can receive`);
+  });
+  for (const [k, v] of Object.entries(spec.env)) {
+    if (nul(k) || nul(v)) throw new SeedwrapError('INPUT', `environment variable ${show(k)} of the child contains a NUL byte, which no program can receive`);
+  }
 }
 
 /** Splits a byte stream on `\n` only (readline would also split on a lone `\r`). */
