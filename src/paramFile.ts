@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { closeSync, constants, openSync, writeFileSync } from 'node:fs';
 import { SeedwrapError, describe } from './errors.ts';
 import { readLineFile } from './lineFile.ts';
 import { applySubsts, type Mapping } from './subst.ts';
@@ -33,7 +33,13 @@ export function prepareArgs(raw: readonly string[], mappings: readonly Mapping[]
     allowsFeatures ||= lines.some(allowFeatures);
     const expanded = `${paramFile}.expanded`;
     try {
-      writeFileSync(resolvePath(expanded), lines.map((l) => l + '\n').join(''));
+      // O_NONBLOCK: a FIFO without a reader in P.expanded's place fails (ENXIO) instead of blocking the open.
+      const fd = openSync(resolvePath(expanded), constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NONBLOCK, 0o666);
+      try {
+        writeFileSync(fd, lines.map((l) => l + '\n').join(''));
+      } finally {
+        closeSync(fd);
+      }
     } catch (err) {
       throw new SeedwrapError('OUTPUT', `cannot write expanded param file ${expanded}: ${describe(err)}`, { cause: err });
     }

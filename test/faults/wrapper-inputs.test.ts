@@ -64,6 +64,17 @@ describe('line files that are not regular files are refused, never opened for re
   });
 });
 
+describe('the expanded param file', () => {
+  it('P.expanded that is a FIFO without a reader: one line, never a blocked open', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'x.params'), '-v\n');
+    execFileSync('mkfifo', [join(dir, 'x.params.expanded')]);
+    const r = await seedwrap(dir, ['--', 'true', '@x.params']);
+    expect(r.exitCode).toBe(1);
+    expectOneLine(r.stderr, /x\.params\.expanded/, /ENXIO/);
+  });
+});
+
 describe('param-file expansion is bounded in total', () => {
   it('a diamond of 23 tiny param files (2^22 arguments) stops at the limit with a clear error', async () => {
     const dir = tempDir();
