@@ -54,11 +54,22 @@ const lazyChunks = {
   },
 };
 
+// The first two lines start Node as `node -- FILE ARGS`. Node 20, 22 and 24
+// scan a script's own arguments for `--env-file` before any JavaScript runs
+// (`#!/usr/bin/env node`, i.e. `node FILE ARGS`): rules_rust's `--env-file`
+// for build scripts was read by Node, a `NODE_OPTIONS=--require` line in it
+// ran code inside seedwrap, a missing file made Node exit 9. After `--` Node
+// reads no options. `#!/usr/bin/env -S node --` would do the same without a
+// shell, but `-S` is GNU/BSD only (BusyBox and toybox env lack it). To sh the
+// second line runs `:` and execs Node (same pid, so Bazel's signals reach it);
+// to JavaScript it is a string and a comment, also under `node FILE`.
+const LAUNCHER = '#!/bin/sh\n":" //; exec node -- "$0" "$@"';
+
 await build({
   ...common,
   entryPoints: ['bin/seedwrap.ts'],
   outfile,
-  banner: { js: '#!/usr/bin/env node' },
+  banner: { js: LAUNCHER },
   plugins: [lazyChunks],
 });
 chmodSync(outfile, 0o755);

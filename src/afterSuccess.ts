@@ -1,10 +1,12 @@
-import { closeSync, copyFileSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { SeedwrapError, describe } from './errors.ts';
 import type { Options } from './options.ts';
 
 /**
  * What process_wrapper does only after the child exits 0, in upstream's order:
- * the touch file, the copied output, then Bazel's unused-inputs list.
+ * the touch file, the copied output, then Bazel's unused-inputs list. Every
+ * destination is opened O_WRONLY|O_CREAT|O_TRUNC and written in place, never
+ * unlinked or replaced: a DEST that is a device (`/dev/null`) stays the device.
  */
 export function afterSuccess(opts: Options, resolvePath: (p: string) => string): void {
   if (opts.touchFile !== undefined) {
@@ -12,13 +14,44 @@ export function afterSuccess(opts: Options, resolvePath: (p: string) => string):
   }
   if (opts.copyOutput) {
     const [src, dest] = opts.copyOutput;
-    attempt(`--copy-output ${src} ${dest}`, () => copyFileSync(resolvePath(src), resolvePath(dest)));
+    attempt(`--copy-output ${src} ${dest}`, () => copyInto(resolvePath(src), resolvePath(dest)));
   }
   if (opts.writeUnusedInputs) {
     const [file, input] = opts.writeUnusedInputs;
     // Bazel matches this line against the seed tree's exec path exactly, so
     // it is written as given: no normalisation could make a wrong form match.
     attempt(`--write-unused-inputs ${file}`, () => writeFileSync(resolvePath(file), input + '\n'));
+  }
+}
+
+const CHUNK = 1 << 20;
+
+/**
+ * Rust's `std::fs::copy`, which upstream uses: SRC must be a regular file;
+ * DEST is opened for writing (created with SRC's mode, truncated) and gets
+ * SRC's mode only if it is a regular file. Not `fs.copyFileSync`: libuv's
+ * copyfile chmods DEST whatever it is and unlinks it when the copy fails
+ * (EINVAL for a character device), which removed /dev/null when run as root.
+ */
+function copyInto(src: string, dest: string): void {
+  // O_NONBLOCK: a FIFO as SRC is refused below instead of blocking the open.
+  const from = openSync(src, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(from);
+    if (!st.isFile()) throw new Error(`${src} is not a regular file`);
+    const mode = st.mode & 0o7777;
+    const to = openSync(dest, 'w', mode);
+    try {
+      if (fstatSync(to).isFile()) fchmodSync(to, mode);
+      const buf = Buffer.allocUnsafe(CHUNK);
+      for (let n = readSync(from, buf, 0, CHUNK, null); n > 0; n = readSync(from, buf, 0, CHUNK, null)) {
+        for (let off = 0; off < n; ) off += writeSync(to, buf, off, n - off);
+      }
+    } finally {
+      closeSync(to);
+    }
+  } finally {
+    closeSync(from);
   }
 }
 

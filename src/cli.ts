@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { SeedwrapError, describe } from './errors.ts';
+import { SeedwrapError } from './errors.ts';
+import { readRegularFile } from './lineFile.ts';
 import { main } from './main.ts';
 import { FORWARDED_SIGNALS, type ForwardedSignal } from './signals.ts';
 
@@ -18,11 +18,7 @@ function isWorkerStyle(argv: readonly string[]): boolean {
 }
 
 function readFlagfile(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new SeedwrapError('INPUT', `worker flagfile @${path}: cannot read: ${describe(err)}`, { cause: err });
-  }
+  return readRegularFile(path, `worker flagfile @${path}`).toString('utf8');
 }
 
 /** `--persistent_worker` in flag position (before `--`) selects worker mode. */

@@ -52,7 +52,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     };
     let code = await run(child.args);
     if (store) code = await store.finish(code, run);
-    if (code === 0) afterSuccess(opts, resolvePath);
+    // No after-success steps for a cancelled action (runChild reports it non-zero).
+    if (code === 0 && !io.signal?.aborted) afterSuccess(opts, resolvePath);
     return code;
   } catch (err) {
     if (err instanceof SeedwrapError) {
@@ -113,8 +114,8 @@ function openOutputs(opts: Options, io: Io, resolvePath: (p: string) => string, 
   };
   return {
     stdout: opts.stdoutFile !== undefined ? open(opts.stdoutFile, '--stdout-file') : io.stdout,
-    stderr: opts.stderrFile !== undefined ? fileSink(open(opts.stderrFile, '--stderr-file')) : (b) => void io.stderr.write(b),
-    rawStderr: opts.outputFile !== undefined ? fileSink(open(opts.outputFile, '--output-file')) : undefined,
+    stderr: opts.stderrFile !== undefined ? fileSink(open(opts.stderrFile, '--stderr-file'), `--stderr-file ${opts.stderrFile}`) : (b) => void io.stderr.write(b),
+    rawStderr: opts.outputFile !== undefined ? fileSink(open(opts.outputFile, '--output-file'), `--output-file ${opts.outputFile}`) : undefined,
   };
 }
 
@@ -128,10 +129,15 @@ function stableCwd(io: Io, what: string, debug?: (line: string) => void): Stable
   return plan.kind === 'stable' ? plan.stable : undefined;
 }
 
-function fileSink(fd: number): Sink {
+/** Throws a SeedwrapError naming the flag (ENOSPC, EIO, EFBIG); runChild then ends the child. */
+function fileSink(fd: number, what: string): Sink {
   return (bytes) => {
     let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off);
+    try {
+      while (off < bytes.length) off += writeSync(fd, bytes, off);
+    } catch (err) {
+      throw new SeedwrapError('OUTPUT', `${what}: cannot write: ${describe(err)}; the child was stopped`, { cause: err });
+    }
   };
 }
 

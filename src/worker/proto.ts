@@ -12,7 +12,12 @@ import { emptyRequest, FramingError, type WorkInput, type WorkRequest, type Work
 const WIRE_VARINT = 0;
 const WIRE_I64 = 1;
 const WIRE_LEN = 2;
+const WIRE_SGROUP = 3;
+const WIRE_EGROUP = 4;
 const WIRE_I32 = 5;
+
+/** Groups nested deeper than this in an unknown field are not a request. */
+const MAX_GROUP_DEPTH = 100;
 
 /**
  * A cursor over one message's bytes. Strings are sliced straight out of the
@@ -95,7 +100,33 @@ class Reader {
         return;
       }
       case WIRE_I32: this.advance(4); return;
+      case WIRE_SGROUP: this.skipGroup(field); return;
+      case WIRE_EGROUP: throw new FramingError(`field ${field}: end of a group that was never started`);
       default: throw new FramingError(`field ${field} has unsupported wire type ${wireType}`);
+    }
+  }
+
+  /**
+   * A proto2 group (deprecated, still valid on the wire): every field up to
+   * the end-group tag with the same field number, nested groups included.
+   * Iterative, with a depth cap, so hostile nesting cannot blow the stack.
+   */
+  private skipGroup(field: number): void {
+    const open = [field];
+    while (open.length > 0) {
+      if (this.pos >= this.end) throw new FramingError(`field ${open[open.length - 1]}: group not ended before the message end`, true);
+      const tag = this.uvarint();
+      const f = Math.floor(tag / 8);
+      const wt = tag & 7;
+      if (wt === WIRE_EGROUP) {
+        if (f !== open[open.length - 1]) throw new FramingError(`field ${f}: end of a group, expected the end of group ${open[open.length - 1]}`);
+        open.pop();
+      } else if (wt === WIRE_SGROUP) {
+        if (open.length >= MAX_GROUP_DEPTH) throw new FramingError(`groups nested more than ${MAX_GROUP_DEPTH} deep`);
+        open.push(f);
+      } else {
+        this.skip(wt, f);
+      }
     }
   }
 

@@ -1,5 +1,6 @@
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { SeedwrapError } from '../errors.ts';
+import { SeedwrapError, describe } from '../errors.ts';
 import type { Io } from '../io.ts';
 import type { WorkRequest } from './messages.ts';
 import { RequestOutput } from './output.ts';
@@ -31,6 +32,7 @@ export async function executeRequest(req: WorkRequest, signal: AbortSignal, ctx:
   const cwd = req.sandboxDir === '' ? ctx.streams.cwd : resolve(ctx.streams.cwd, req.sandboxDir);
   let code = 1;
   try {
+    if (req.sandboxDir !== '') checkSandboxDir(req.sandboxDir, cwd);
     let argv = [...ctx.startupArgs, ...req.arguments];
     const lease = ctx.hook ? await ctx.hook.prepare(argv, cwd) : undefined;
     if (lease) argv = lease.argv;
@@ -56,6 +58,17 @@ export async function executeRequest(req: WorkRequest, signal: AbortSignal, ctx:
     ctx.log(`request ${id} ${signal.aborted ? 'aborted' : `exit ${code}`} after ${ms} ms`);
   }
   return { exitCode: code, output: output.text() };
+}
+
+/** A missing sandbox_dir was reported as ENOENT on the program (spawn's cwd). */
+function checkSandboxDir(given: string, path: string): void {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    throw new SeedwrapError('INPUT', `sandbox_dir ${given}: cannot use ${path}: ${describe(err)}`, { cause: err });
+  }
+  if (!st.isDirectory()) throw new SeedwrapError('INPUT', `sandbox_dir ${given}: ${path} is not a directory`);
 }
 
 export function describeError(err: unknown): string {

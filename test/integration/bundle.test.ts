@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { tempDir } from '../helpers/tmp.ts';
@@ -11,11 +11,11 @@ const SYSTEM_NODE = existsSync('/usr/bin/node') ? '/usr/bin/node' : NODE;
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
 describe('the built single file', () => {
-  it('starts with #!/usr/bin/env node, is executable, and needs no node_modules', async () => {
+  it('starts with the sh launcher (node -- FILE), is executable, and needs no node_modules', async () => {
     const dir = tempDir();
     const copy = join(dir, 'seedwrap');
     copyFileSync(BUNDLE, copy);
-    expect(readFileSync(copy, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(readFileSync(copy, 'utf8').startsWith('#!/bin/sh\n":" //; exec node -- "$0" "$@"\n')).toBe(true);
     const r = await execa(BUNDLE, ['--', '/bin/echo', 'ok'], { cwd: dir, reject: false });
     expect(r.stdout).toBe('ok');
     const moved = await execa(NODE, [copy, '--', '/bin/echo', 'moved'], { cwd: dir, reject: false });
@@ -116,7 +116,59 @@ describe('a worker-style action run one-shot (Bazel --strategy=local|sandboxed)'
     const dir = tempDir();
     const r = await runBundle(['@missing.flags'], { cwd: dir });
     expect(r.exitCode).not.toBe(0);
-    expect(r.stderr.toString()).toMatch(/^seedwrap: worker flagfile @.*missing.flags: cannot read: ENOENT/);
+    expect(r.stderr.toString()).toMatch(/^seedwrap: worker flagfile @.*missing.flags: cannot read .*missing.flags: ENOENT/);
     expect(r.stderr.toString().trimEnd().split('\n')).toHaveLength(1);
+  });
+});
+
+/**
+ * Issue 10 item 4: Node scans a script's arguments for `--env-file` before
+ * any JavaScript runs (`node FILE --env-file X`): a `NODE_OPTIONS=--require`
+ * line ran code inside seedwrap, a missing file made Node exit 9. Every
+ * documented way to start seedwrap must leave `--env-file` to seedwrap. The
+ * node under test is the one running vitest (CI: 20, 22, 24), put first on
+ * PATH for the forms that find `node` there.
+ */
+describe('launch forms never let Node read seedwrap\'s --env-file', () => {
+  const forms: [string, (dir: string) => { file: string; args: string[] }][] = [
+    ['the file itself (shebang)', () => ({ file: BUNDLE, args: [] })],
+    ['an npm bin link (node_modules/.bin/seedwrap, as npx runs it)', (dir) => {
+      mkdirSync(join(dir, 'node_modules', '.bin'), { recursive: true });
+      symlinkSync(BUNDLE, join(dir, 'node_modules', '.bin', 'seedwrap'));
+      return { file: join(dir, 'node_modules', '.bin', 'seedwrap'), args: [] };
+    }],
+    ['node -- dist/seedwrap.cjs', () => ({ file: NODE, args: ['--', BUNDLE] })],
+  ];
+  for (const [name, form] of forms) {
+    it(name, async () => {
+      const dir = tempDir();
+      const bin = join(dir, 'bin');
+      mkdirSync(bin);
+      symlinkSync(NODE, join(bin, 'node'));
+      writeFileSync(join(dir, 'evil.cjs'), `require('node:fs').writeFileSync(${JSON.stringify(join(dir, 'pwned'))}, 'x');\n`);
+      writeFileSync(join(dir, 'e.env'), `NODE_OPTIONS=--require ${join(dir, 'evil.cjs')}\nFOO=from-env-file\n`);
+      const { file, args } = form(dir);
+      const env = { PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}` };
+      const run = (more: string[]) => execa(file, [...args, ...more], { cwd: dir, env, extendEnv: false, reject: false, timeout: 30_000 });
+      const r = await run(['--env-file', 'e.env', '--', 'sh', '-c', 'echo "$FOO"']);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('from-env-file');
+      expect(r.exitCode).toBe(0);
+      expect(existsSync(join(dir, 'pwned')), 'NODE_OPTIONS from the env file ran code in seedwrap').toBe(false);
+      const missing = await run(['--env-file', 'missing.env', '--', 'true']);
+      expect(missing.exitCode).toBe(1);
+      expect(missing.stderr).toMatch(/^seedwrap: --env-file missing\.env: cannot read .*ENOENT/);
+    });
+  }
+  it('npm exec seedwrap (npx) in a project that depends on seedwrap', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'node_modules', '.bin'), { recursive: true });
+    symlinkSync(BUNDLE, join(dir, 'node_modules', '.bin', 'seedwrap'));
+    writeFileSync(join(dir, 'package.json'), '{"name":"consumer","version":"1.0.0","private":true}\n');
+    writeFileSync(join(dir, 'e.env'), 'FOO=from-env-file\n');
+    const npm = join(dirname(NODE), 'npm');
+    const r = await execa(existsSync(npm) ? npm : 'npm', ['exec', '--offline', '--', 'seedwrap', '--env-file', 'missing.env', '--', 'true'], { cwd: dir, reject: false, timeout: 60_000 });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/^seedwrap: --env-file missing\.env: cannot read .*ENOENT/m);
   });
 });

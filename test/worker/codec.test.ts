@@ -51,6 +51,27 @@ describe('proto codec', () => {
     expect(req.requestId).toBe(5);
   });
 
+  it('skips unknown proto2 groups (wire types 3 and 4), nested ones too (issue 10 item 11)', () => {
+    const known = body(encodeWorkRequestFrame({ arguments: ['x'], requestId: 5 }));
+    const group = Buffer.from([
+      (9 << 3) | 3, // start group 9
+      (1 << 3) | 0, 0x96, 0x01, // a varint inside
+      (7 << 3) | 3, (1 << 3) | 2, 1, 0x41, (7 << 3) | 4, // a nested group 7 holding bytes
+      (9 << 3) | 4, // end group 9
+    ]);
+    const req = decodeWorkRequest(Buffer.concat([group, known, group]));
+    expect(req.arguments).toEqual(['x']);
+    expect(req.requestId).toBe(5);
+  });
+
+  it('a stray, mismatched, unterminated or too deeply nested group is a FramingError', () => {
+    expect(() => decodeWorkRequest(Buffer.from([(9 << 3) | 4]))).toThrow(/never started/);
+    expect(() => decodeWorkRequest(Buffer.from([(9 << 3) | 3, (8 << 3) | 4]))).toThrow(/expected the end of group 9/);
+    expect(() => decodeWorkRequest(Buffer.from([(9 << 3) | 3, (1 << 3) | 0, 1]))).toThrow(FramingError);
+    const deep = Buffer.alloc(200, (9 << 3) | 3);
+    expect(() => decodeWorkRequest(deep)).toThrow(/nested more than 100/);
+  });
+
   it('rejects truncated and mistyped fields with a FramingError', () => {
     const good = body(encodeWorkRequestFrame({ arguments: ['abc'] }));
     expect(() => decodeWorkRequest(good.subarray(0, good.length - 1))).toThrow(FramingError);
