@@ -19,6 +19,7 @@ import { makeDirHere, runSync } from './strategy-sync.ts';
 import { dismissIdle, startThreads, type Crew, type Threads } from './strategy-threads.ts';
 import { sizeAtLeast } from './threshold.ts';
 import { checkInterrupted } from './interrupt.ts';
+import { symlinkScope } from './scope.ts';
 
 export interface SeedOptions {
   minBytes: number;
@@ -28,6 +29,8 @@ export interface SeedOptions {
   debug?: (line: string) => void;
   /** Aborted by a signal (its reason, the signal's name): the seed stops, cleans up and throws "interrupted by SIG…". */
   signal?: AbortSignal;
+  /** The action's working directory (default: the process's): symlinks may lead into its execroot's output tree (scope.ts). */
+  cwd?: string;
 }
 
 export interface SeedReport {
@@ -71,8 +74,10 @@ export async function seedTree(src: string, dest: string, opts: SeedOptions, exa
   // A dry run places nothing, so it never boots a worker: as if the synchronous loop were forced.
   const early = earlyBoot(opts.dryRun ? { SEEDWRAP_SEED_STRATEGY: 'sync' } : process.env, opts.debug);
   try {
-    const { layout, plan } = guard(`cannot read the seed ${src}`, () => planSeed(src, opts.writableWorkProducts, early.onWalked));
+    const scope = guard(`cannot read the seed ${src}`, () => symlinkScope(src, opts.cwd ?? process.cwd()));
+    const { layout, plan } = guard(`cannot read the seed ${src}`, () => planSeed(src, opts.writableWorkProducts, scope, early.onWalked));
     opts.debug?.(`seed ${src}: ${layout} layout, ${plan.srcs.length} files, ${plan.dirs.length} dirs, ${plan.skipped.length} skipped`);
+    if (opts.debug) for (const s of plan.skipped) if (!s.reason.endsWith(' session')) opts.debug(`skipped ${s.path}: ${s.reason}`);
     const base = { ...idle, layout, files: plan.srcs.length, skipped: plan.skipped };
     if (plan.srcs.length === 0) return finish({ ...base, outcome: 'empty-source' });
     const counted = guard(`cannot read the seed ${src}`, () => sizeAtLeast(plan, opts.dryRun || exactBytes ? Infinity : opts.minBytes));

@@ -72,9 +72,10 @@ function newestSession(names: string[], dir: string): string | undefined {
   return best;
 }
 
-export function planSeed(src: string, writableWorkProducts: boolean, onWalked?: (files: number) => void): { layout: Layout; plan: Plan } {
+/** `scope`: the real directories the seed's symlinks may resolve into (scope.ts). */
+export function planSeed(src: string, writableWorkProducts: boolean, scope: readonly string[], onWalked?: (files: number) => void): { layout: Layout; plan: Plan } {
   const plan = emptyPlan();
-  const ctx = newWalk(onWalked);
+  const ctx = newWalk(scope, onWalked);
   const crateDirs = readdirSync(src).filter((name) => isCrateDir(src, name));
   if (crateDirs.length === 0) {
     walkDir(plan, src, '', mirrorRules, ctx);
@@ -88,7 +89,7 @@ export function planSeed(src: string, writableWorkProducts: boolean, onWalked?: 
   startGroup(plan);
   const subdirs: Subdir[] = [];
   for (const entry of readdirSync(src, { withFileTypes: true })) {
-    if (!crateDirs.includes(entry.name)) addEntry(plan, src, entry, '', rustcRules, subdirs);
+    if (!crateDirs.includes(entry.name)) addEntry(plan, src, entry, '', rustcRules, subdirs, scope);
   }
   for (const [dir, rel, shown] of subdirs) walkDir(plan, dir, rel, rustcRules, ctx, shown);
   for (const name of crateDirs) planCrateDir(plan, join(src, name), name, sessionRules, ctx);
@@ -110,7 +111,7 @@ function planCrateDir(plan: Plan, dir: string, rel: string, sessionRules: WalkRu
     if (name === keep || name === keepLock) continue;
     if (WORKING.test(name) || workingLocks.has(name)) plan.skipped.push({ path, reason: 'unfinished session' });
     else if (SESSION.test(name) || LOCK.test(name)) plan.skipped.push({ path, reason: 'older session' });
-    else addEntry(plan, dir, entry, rel, rustcRules, others);
+    else addEntry(plan, dir, entry, rel, rustcRules, others, ctx.scope);
   }
   if (keepLock !== undefined) addFile(plan, '', joinRel(rel, keepLock), KIND_LOCK);
   for (const [src, childRel, shown] of others) walkDir(plan, src, childRel, rustcRules, ctx, shown);

@@ -1,12 +1,15 @@
 /**
  * Walks a seed tree into a plan. Symlinks are followed (a Bazel sandbox stages
- * every input as one) to files and to directories; a directory reached again
+ * every input as one) to files and to directories, but only into the seed
+ * itself or the execroot's output tree (scope.ts); a directory reached again
  * through its own ancestor (same dev+ino) is a cycle and is skipped. FIFOs,
- * sockets and devices are skipped and reported: none belongs in a seed.
+ * sockets, devices and symlinks leading elsewhere are skipped and reported:
+ * none belongs in a seed.
  */
-import { readdirSync, realpathSync, statSync, type Dirent, type BigIntStats, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync, type Dirent, type BigIntStats } from 'node:fs';
 import { isSystemError, SeedwrapError } from '../errors.ts';
 import { addFile, joinRel, startGroup, type Plan } from './plan.ts';
+import { isWithin } from './scope.ts';
 
 export interface WalkRules {
   /** The plan kind for a file (KIND_LINK, KIND_OWN...). */
@@ -44,14 +47,16 @@ export const MAX_VISITS = 256;
 
 /** State of one plan's walk: the dev+ino of the directories on the current path, and of every directory walked so far. */
 export interface WalkContext {
+  /** The real directories symlinks may resolve into (scope.ts). */
+  scope: readonly string[];
   ancestors: Set<string>;
   visits: Map<string, number>;
   /** Told the number of files planned so far after each directory (strategy.ts boots workers early). */
   onWalked?: (files: number) => void;
 }
 
-export function newWalk(onWalked?: (files: number) => void): WalkContext {
-  return { ancestors: new Set(), visits: new Map(), onWalked };
+export function newWalk(scope: readonly string[], onWalked?: (files: number) => void): WalkContext {
+  return { scope, ancestors: new Set(), visits: new Map(), onWalked };
 }
 
 export function walkDir(plan: Plan, srcDir: string, rel: string, rules: WalkRules, ctx: WalkContext, shownAs = srcDir): void {
@@ -70,7 +75,7 @@ export function walkDir(plan: Plan, srcDir: string, rel: string, rules: WalkRule
   const entries = readdirSync(srcDir, { withFileTypes: true });
   const subdirs: Subdir[] = [];
   startGroup(plan);
-  for (const entry of entries) addEntry(plan, srcDir, entry, rel, rules, subdirs);
+  for (const entry of entries) addEntry(plan, srcDir, entry, rel, rules, subdirs, ctx.scope);
   ctx.onWalked?.(plan.srcs.length);
   if (subdirs.length === 0) return;
   ctx.ancestors.add(id);
@@ -79,35 +84,40 @@ export function walkDir(plan: Plan, srcDir: string, rel: string, rules: WalkRule
 }
 
 /** Adds one directory entry; directories are collected into `subdirs` for the caller to walk. */
-export function addEntry(plan: Plan, srcDir: string, entry: Dirent, rel: string, rules: WalkRules, subdirs: Subdir[]): void {
+export function addEntry(plan: Plan, srcDir: string, entry: Dirent, rel: string, rules: WalkRules, subdirs: Subdir[], scope: readonly string[]): void {
   const src = `${srcDir}/${entry.name}`; // not path.join: it normalises, and this runs once per file
   const childRel = joinRel(rel, entry.name);
   if (entry.isFile()) addFile(plan, src, childRel, rules.fileKind(entry.name));
   else if (entry.isDirectory()) subdirs.push([src, childRel, src]);
-  else if (entry.isSymbolicLink()) followLink(plan, entry, src, childRel, rules, subdirs);
+  else if (entry.isSymbolicLink()) followLink(plan, entry, src, childRel, rules, subdirs, scope);
   else plan.skipped.push({ path: src, reason: specialKind(entry) });
 }
 
-function followLink(plan: Plan, entry: Dirent, src: string, rel: string, rules: WalkRules, subdirs: Subdir[]): void {
-  const target = statTarget(src);
-  if (typeof target === 'string') {
-    plan.skipped.push({ path: src, reason: target });
-  } else if (target.isFile()) {
-    addFile(plan, realpathSync(src), rel, rules.fileKind(entry.name));
-  } else if (target.isDirectory()) {
-    subdirs.push([realpathSync(src), rel, src]);
-  } else {
-    plan.skipped.push({ path: src, reason: `symlink to a ${specialKind(target)}` });
-  }
+/**
+ * Resolves a symlink once, checks the real path against the scope, and plans
+ * that real path: placement (link(2) does not follow a final symlink; copies
+ * open it with O_NOFOLLOW, place.ts) never resolves the symlink again. lstat,
+ * not stat: a real path whose last component has become a symlink since is skipped.
+ */
+function followLink(plan: Plan, entry: Dirent, src: string, rel: string, rules: WalkRules, subdirs: Subdir[], scope: readonly string[]): void {
+  const link = resolveLink(src);
+  if ('why' in link) return void plan.skipped.push({ path: src, reason: link.why });
+  const { real } = link;
+  if (!isWithin(real, scope)) return void plan.skipped.push({ path: src, reason: `symlink to ${real}, outside the seed and the execroot's output tree` });
+  const target = lstatSync(real, { throwIfNoEntry: false });
+  if (target === undefined) plan.skipped.push({ path: src, reason: 'dangling symlink' });
+  else if (target.isFile()) addFile(plan, real, rel, rules.fileKind(entry.name));
+  else if (target.isDirectory()) subdirs.push([real, rel, src]);
+  else plan.skipped.push({ path: src, reason: target.isSymbolicLink() ? 'symlink changed while seeding' : `symlink to a ${specialKind(target)}` });
 }
 
-/** The followed stat of a symlink, or why there is nothing to follow. */
-function statTarget(src: string): Stats | string {
+/** The real path a symlink resolves to, or why there is nothing to follow. */
+function resolveLink(src: string): { real: string } | { why: string } {
   try {
-    return statSync(src);
+    return { real: realpathSync.native(src) };
   } catch (err) {
-    if (isSystemError(err, 'ENOENT')) return 'dangling symlink';
-    if (isSystemError(err, 'ELOOP')) return 'symlink loop';
+    if (isSystemError(err, 'ENOENT')) return { why: 'dangling symlink' };
+    if (isSystemError(err, 'ELOOP')) return { why: 'symlink loop' };
     throw err;
   }
 }
