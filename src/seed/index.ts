@@ -75,12 +75,12 @@ export async function seedTree(src: string, dest: string, opts: SeedOptions, exa
   const early = earlyBoot(opts.dryRun ? { SEEDWRAP_SEED_STRATEGY: 'sync' } : process.env, opts.debug);
   try {
     const scope = guard(`cannot read the seed ${src}`, () => symlinkScope(src, opts.cwd ?? process.cwd()));
-    const { layout, plan } = guard(`cannot read the seed ${src}`, () => planSeed(src, opts.writableWorkProducts, scope, early.onWalked));
+    const { layout, plan } = await guardAsync(`cannot read the seed ${src}`, () => planSeed(src, opts.writableWorkProducts, scope, early.onWalked, opts.signal));
     opts.debug?.(`seed ${src}: ${layout} layout, ${plan.srcs.length} files, ${plan.dirs.length} dirs, ${plan.skipped.length} skipped`);
     if (opts.debug) for (const s of plan.skipped) if (!s.reason.endsWith(' session')) opts.debug(`skipped ${s.path}: ${s.reason}`);
     const base = { ...idle, layout, files: plan.srcs.length, skipped: plan.skipped };
     if (plan.srcs.length === 0) return finish({ ...base, outcome: 'empty-source' });
-    const counted = guard(`cannot read the seed ${src}`, () => sizeAtLeast(plan, opts.dryRun || exactBytes ? Infinity : opts.minBytes));
+    const counted = await guardAsync(`cannot read the seed ${src}`, () => sizeAtLeast(plan, opts.dryRun || exactBytes ? Infinity : opts.minBytes, opts.signal));
     if (counted < opts.minBytes) return finish({ ...base, outcome: 'below-threshold', bytes: counted });
     if (opts.dryRun) return finish({ ...base, outcome: 'seeded', strategy: 'dry-run', bytes: counted });
     const { choice, tally } = await stageAndPublish(plan, dest, opts, early);
@@ -178,7 +178,18 @@ function guard<T>(what: string, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof SeedwrapError) throw err;
-    throw new SeedwrapError('SEED', `${what}: ${describe(err)}`, { cause: err });
+    throw asSeedError(what, err);
   }
+}
+
+async function guardAsync<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw asSeedError(what, err);
+  }
+}
+
+function asSeedError(what: string, err: unknown): SeedwrapError {
+  return err instanceof SeedwrapError ? err : new SeedwrapError('SEED', `${what}: ${describe(err)}`, { cause: err });
 }
