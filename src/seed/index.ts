@@ -9,7 +9,7 @@
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { describe, SeedwrapError } from '../errors.ts';
 import { chunkDir, chunksByDirectory, type Chunk } from './chunks.ts';
-import { abandon, checkDest, checkOutsideSeed, cleanLeftovers, createStaging, ensureDest, publish } from './commit.ts';
+import { abandon, checkDest, checkOutsideSeed, cleanLeftovers, createStaging, ensureDest, publish, realDestPath } from './commit.ts';
 import { planSeed, type Layout } from './layout.ts';
 import type { Tally } from './place.ts';
 import type { Plan, Skipped } from './plan.ts';
@@ -74,7 +74,7 @@ export async function seedTree(src: string, dest: string, opts: SeedOptions, exa
   // A dry run places nothing, so it never boots a worker: as if the synchronous loop were forced.
   const early = earlyBoot(opts.dryRun ? { SEEDWRAP_SEED_STRATEGY: 'sync' } : process.env, opts.debug);
   try {
-    const scope = guard(`cannot read the seed ${src}`, () => symlinkScope(src, opts.cwd ?? process.cwd()));
+    const scope = guard(`cannot read the seed ${src}`, () => symlinkScope(src, opts.cwd ?? process.cwd(), realDestPath(dest)));
     const { layout, plan } = await guardAsync(`cannot read the seed ${src}`, () => planSeed(src, opts.writableWorkProducts, scope, early.onWalked, opts.signal));
     opts.debug?.(`seed ${src}: ${layout} layout, ${plan.srcs.length} files, ${plan.dirs.length} dirs, ${plan.skipped.length} skipped`);
     if (opts.debug) for (const s of plan.skipped) if (!s.reason.endsWith(' session')) opts.debug(`skipped ${s.path}: ${s.reason}`);

@@ -10,6 +10,7 @@ import { opendirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { KIND_LINK, KIND_LOCK, KIND_OWN } from './place.ts';
 import { addFile, emptyPlan, joinRel, startGroup, type Plan } from './plan.ts';
+import type { Scope } from './scope.ts';
 import { addEntry, checkSize, newWalk, walkDir, type Subdir, type WalkContext, type WalkRules } from './walk.ts';
 
 const SESSION = /^s-([0-9a-z]+)-[0-9a-z]+-([0-9a-z]+)$/;
@@ -72,8 +73,8 @@ function newestSession(names: string[], dir: string): string | undefined {
   return best;
 }
 
-/** `scope`: the real directories the seed's symlinks may resolve into (scope.ts). */
-export async function planSeed(src: string, writableWorkProducts: boolean, scope: readonly string[], onWalked?: (files: number) => void, signal?: AbortSignal): Promise<{ layout: Layout; plan: Plan }> {
+/** `scope`: where the seed's symlinks may resolve to (scope.ts). */
+export async function planSeed(src: string, writableWorkProducts: boolean, scope: Scope, onWalked?: (files: number) => void, signal?: AbortSignal): Promise<{ layout: Layout; plan: Plan }> {
   const plan = emptyPlan();
   const ctx = newWalk(scope, onWalked, signal);
   const crateDirs = readdirSync(src).filter((name) => isCrateDir(src, name));

@@ -31,13 +31,19 @@ export function outputTreeOf(cwd: string): string | undefined {
   return undefined;
 }
 
-/** The real directories a followed symlink may resolve into: the seed's real path, then the output tree if it exists. */
-export function symlinkScope(seedRoot: string, cwd: string): string[] {
+export interface Scope {
+  /** The real directories a followed symlink may resolve into: the seed's real path, then the output tree if it exists. */
+  roots: string[];
+  /** DEST's real path: a directory symlink leading to DEST or one of its ancestors would put DEST inside the seed. */
+  dest: string;
+}
+
+export function symlinkScope(seedRoot: string, cwd: string, realDest: string): Scope {
   const roots = [realpathSync.native(seedRoot)];
   const tree = outputTreeOf(cwd);
   const realTree = tree === undefined ? undefined : realOrUndefined(tree);
   if (realTree !== undefined && !roots.includes(realTree)) roots.push(realTree);
-  return roots;
+  return { roots, dest: realDest };
 }
 
 function realOrUndefined(path: string): string | undefined {

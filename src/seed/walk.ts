@@ -9,7 +9,7 @@
 import { lstatSync, readdirSync, realpathSync, statSync, type Dirent, type BigIntStats } from 'node:fs';
 import { isSystemError, SeedwrapError } from '../errors.ts';
 import { addFile, joinRel, startGroup, type Plan } from './plan.ts';
-import { isWithin } from './scope.ts';
+import { isWithin, type Scope } from './scope.ts';
 import { maybeYield, SLICE_MS } from './interrupt.ts';
 
 export interface WalkRules {
@@ -54,8 +54,8 @@ export const MAX_ENTRIES = 1_000_000;
 
 /** State of one plan's walk: the dev+ino of the directories on the current path, and of every directory walked so far. */
 export interface WalkContext {
-  /** The real directories symlinks may resolve into (scope.ts). */
-  scope: readonly string[];
+  /** Where symlinks may resolve to (scope.ts). */
+  scope: Scope;
   ancestors: Set<string>;
   visits: Map<string, number>;
   /** Told the number of files planned so far after each directory (strategy.ts boots workers early). */
@@ -65,7 +65,7 @@ export interface WalkContext {
   sliceEnd: number;
 }
 
-export function newWalk(scope: readonly string[], onWalked?: (files: number) => void, signal?: AbortSignal): WalkContext {
+export function newWalk(scope: Scope, onWalked?: (files: number) => void, signal?: AbortSignal): WalkContext {
   return { scope, ancestors: new Set(), visits: new Map(), onWalked, signal, sliceEnd: performance.now() + SLICE_MS };
 }
 
@@ -102,7 +102,7 @@ export function checkSize(plan: Plan, shownAs: string): void {
 }
 
 /** Adds one directory entry; directories are collected into `subdirs` for the caller to walk. */
-export function addEntry(plan: Plan, srcDir: string, entry: Dirent, rel: string, rules: WalkRules, subdirs: Subdir[], scope: readonly string[]): void {
+export function addEntry(plan: Plan, srcDir: string, entry: Dirent, rel: string, rules: WalkRules, subdirs: Subdir[], scope: Scope): void {
   const src = `${srcDir}/${entry.name}`; // not path.join: it normalises, and this runs once per file
   const childRel = joinRel(rel, entry.name);
   if (entry.isFile()) addFile(plan, src, childRel, rules.fileKind(entry.name));
@@ -117,16 +117,22 @@ export function addEntry(plan: Plan, srcDir: string, entry: Dirent, rel: string,
  * open it with O_NOFOLLOW, place.ts) never resolves the symlink again. lstat,
  * not stat: a real path whose last component has become a symlink since is skipped.
  */
-function followLink(plan: Plan, entry: Dirent, src: string, rel: string, rules: WalkRules, subdirs: Subdir[], scope: readonly string[]): void {
+function followLink(plan: Plan, entry: Dirent, src: string, rel: string, rules: WalkRules, subdirs: Subdir[], scope: Scope): void {
   const link = resolveLink(src);
   if ('why' in link) return void plan.skipped.push({ path: src, reason: link.why });
   const { real } = link;
-  if (!isWithin(real, scope)) return void plan.skipped.push({ path: src, reason: `symlink to ${real}, outside the seed and the execroot's output tree` });
+  if (!isWithin(real, scope.roots)) return void plan.skipped.push({ path: src, reason: `symlink to ${real}, outside the seed and the execroot's output tree` });
   const target = lstatSync(real, { throwIfNoEntry: false });
   if (target === undefined) plan.skipped.push({ path: src, reason: 'dangling symlink' });
   else if (target.isFile()) addFile(plan, real, rel, rules.fileKind(entry.name));
-  else if (target.isDirectory()) subdirs.push([real, rel, src]);
+  else if (target.isDirectory()) subdirs.push([refuseDestInside(real, src, scope), rel, src]);
   else plan.skipped.push({ path: src, reason: target.isSymbolicLink() ? 'symlink changed while seeding' : `symlink to a ${specialKind(target)}` });
+}
+
+/** A directory symlink to DEST or to one of its ancestors (its parent, say) would put DEST inside the seed: refused like a DEST inside SRC (commit.ts). */
+function refuseDestInside(real: string, src: string, scope: Scope): string {
+  if (!isWithin(scope.dest, [real])) return real;
+  throw new SeedwrapError('SEED', `seed destination ${scope.dest} is inside the seed, through the symlink ${src} -> ${real}; refusing to modify the seed`);
 }
 
 /** The real path a symlink resolves to, or why there is nothing to follow. */
