@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { SeedwrapError, describe } from './errors.ts';
-import { processRustcLine, type RustcOutputFormat } from './rustcOutput.ts';
+import { notJsonError, processRustcLine, type RustcOutputFormat } from './rustcOutput.ts';
 import { isForwardedSignal, signalExitCode, type ForwardedSignal } from './signals.ts';
 
 /** Receives bytes; a file sink writes synchronously, a stream sink buffers. */
@@ -23,6 +23,8 @@ export interface ChildSpec {
   /** Aborting kills the child: reason 'SIGTERM'/'SIGINT'/... forwards that signal, anything else SIGKILLs. */
   signal?: AbortSignal;
   debug?: (line: string) => void;
+  /** Runs once the program has started (not if it cannot be): upstream opens `--stderr-file` and `--output-file` only then. */
+  onSpawn?: () => void;
 }
 
 /** Resolves with the exit code process_wrapper would report. */
@@ -36,7 +38,19 @@ export function runChild(spec: ChildSpec): Promise<number> {
     let killedForMetadata = false;
     let forwardedSignal: ForwardedSignal | 'SIGKILL' | undefined;
     let nonJson = false;
+    let lineNumber = 0;
     let settled = false;
+    // A program that cannot be started has no pid; its 'error' event follows.
+    if (child.pid !== undefined) {
+      try {
+        spec.onSpawn?.();
+      } catch (err) {
+        child.kill('SIGKILL');
+        child.stderr?.destroy();
+        settled = true;
+        return reject(err);
+      }
+    }
 
     const onAbort = () => {
       const reason: unknown = spec.signal?.reason;
@@ -54,8 +68,9 @@ export function runChild(spec: ChildSpec): Promise<number> {
     const stderr = child.stderr!;
     const lines = spec.format === undefined ? undefined : new LineSplitter();
     const passThrough = (bytes: Buffer) => {
-      // The bytes as rustc wrote them, no decoding.
-      spec.rawStderr?.(bytes);
+      // The bytes as rustc wrote them, no decoding; after a non-JSON line
+      // (upstream) `--output-file` has what came up to that line only.
+      if (!nonJson) spec.rawStderr?.(bytes);
       spec.stderr(bytes);
     };
     stderr.on('data', (chunk: Buffer) => {
@@ -75,6 +90,7 @@ export function runChild(spec: ChildSpec): Promise<number> {
 
     function handleLine(line: Buffer): void {
       if (killedForMetadata) return;
+      lineNumber++;
       spec.rawStderr?.(line);
       const action = processRustcLine(line, spec.format!, spec.quitOnRmeta);
       switch (action.kind) {
@@ -108,12 +124,14 @@ export function runChild(spec: ChildSpec): Promise<number> {
       settled = true;
       spec.signal?.removeEventListener('abort', onAbort);
       spec.debug?.(`child exited: code=${code} signal=${signal}`);
+      // Upstream fails the action, whatever rustc's exit, after forwarding the rest.
+      if (nonJson && !(forwardedSignal && signal === forwardedSignal)) return reject(notJsonError(lineNumber));
       resolve(exitCode(code, signal));
     });
 
     function exitCode(code: number | null, signal: NodeJS.Signals | null): number {
       if (killedForMetadata) return 0;
-      if (code !== null) return code === 0 && nonJson ? 1 : code;
+      if (code !== null) return code;
       // A signal we forwarded (SIGTERM from Bazel, Ctrl-C) reports the shell's
       // 128+n; any other signal death, or our SIGKILL on cancel, is exit 1.
       if (forwardedSignal && forwardedSignal !== 'SIGKILL' && signal === forwardedSignal) return signalExitCode(forwardedSignal);

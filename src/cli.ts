@@ -25,10 +25,14 @@ function readFlagfile(path: string): string {
   }
 }
 
+function flagPosition(argv: readonly string[]): readonly string[] {
+  const end = argv.indexOf('--');
+  return end < 0 ? argv : argv.slice(0, end);
+}
+
 /** `--persistent_worker` in flag position (before `--`) selects worker mode. */
 function isWorker(argv: readonly string[]): boolean {
-  const end = argv.indexOf('--');
-  return (end < 0 ? argv : argv.slice(0, end)).includes('--persistent_worker');
+  return flagPosition(argv).includes('--persistent_worker');
 }
 
 /**
@@ -43,6 +47,12 @@ export async function run(argv: string[]): Promise<number> {
   const controller = new AbortController();
   for (const sig of Object.keys(FORWARDED_SIGNALS) as ForwardedSignal[]) process.on(sig, () => controller.abort(sig));
   const { signal } = controller;
+  if (isWorker(argv) && flagPosition(argv).some((a) => a === '--help' || a === '-h')) {
+    // Bazel never passes --help; a person asking gets the same text as without --persistent_worker.
+    const { helpText } = await import('./flags.ts');
+    process.stdout.write(helpText());
+    return 0;
+  }
   if (isWorker(argv)) {
     // Bazel stops a worker with SIGTERM to its pid alone: the worker passes it
     // on to every in-flight rustc so none is orphaned.
