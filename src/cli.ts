@@ -47,11 +47,10 @@ export async function run(argv: string[]): Promise<number> {
   const controller = new AbortController();
   for (const sig of Object.keys(FORWARDED_SIGNALS) as ForwardedSignal[]) process.on(sig, () => controller.abort(sig));
   const { signal } = controller;
-  if (isWorker(argv) && flagPosition(argv).some((a) => a === '--help' || a === '-h')) {
-    // Bazel never passes --help; a person asking gets the same text as without --persistent_worker.
-    const { helpText } = await import('./flags.ts');
-    process.stdout.write(helpText());
-    return 0;
+  const asked = flagPosition(argv).find((a) => ['--help', '-h', '--version', '-V'].includes(a));
+  if (isWorker(argv) && asked !== undefined) {
+    // Bazel never passes these; a person asking gets what they get without --persistent_worker.
+    return main([asked], { cwd: process.cwd(), env: process.env, stdout: 'inherit', stderr: process.stderr, stdin: 'ignore' });
   }
   if (isWorker(argv)) {
     // Bazel stops a worker with SIGTERM to its pid alone: the worker passes it

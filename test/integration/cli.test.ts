@@ -32,7 +32,7 @@ describe('help and version: stdout, exit 0, nothing run', () => {
     expect(r.stdout.toString()).toMatch(/^Usage: seedwrap seed \[options\] <SRC> <DEST>/);
     expect(r.stdout.toString()).toContain('--allow-missing');
   });
-  it.each([[['--version']], [['-V']], [['seed', '--version']]])('%j prints package.json\'s version', async (args) => {
+  it.each([[['--version']], [['-V']], [['--persistent_worker', '--version']], [['seed', '--version']]])('%j prints package.json\'s version', async (args) => {
     const r = await runBundle(args, { cwd: tempDir() });
     expect(r.exitCode).toBe(0);
     expect(r.stderr.toString()).toBe('');
