@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // As scripts/build.mjs does for the bundle (src/version.ts).
+  define: { SEEDWRAP_VERSION: JSON.stringify(JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')).version) },
   test: {
     include: ['test/**/*.test.ts'],
     // Integration tests spawn real rustc, real Bazel and the built bundle; the

@@ -5,7 +5,7 @@
 // absolute paths, no source maps, a pinned esbuild. CommonJS because Node
 // loads it faster than an ES module (see docs/dependencies.md).
 import { build } from 'esbuild';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,6 +25,9 @@ const common = {
   sourcemap: false,
   charset: 'utf8',
   logLevel: 'warning',
+  // `seedwrap --version`: a constant from package.json, so the bytes depend on
+  // the commit only.
+  define: { SEEDWRAP_VERSION: JSON.stringify(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version) },
 };
 
 // Modules that only some runs need (the worker, the seeding engine, the

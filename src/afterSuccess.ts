@@ -1,5 +1,6 @@
 import { closeSync, constants, fchmodSync, fstatSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
-import { SeedwrapError, describe } from './errors.ts';
+import { dirname } from 'node:path';
+import { SeedwrapError, describe, isSystemError } from './errors.ts';
 import type { Options } from './options.ts';
 
 /**
@@ -14,7 +15,7 @@ export function afterSuccess(opts: Options, resolvePath: (p: string) => string):
   }
   if (opts.copyOutput) {
     const [src, dest] = opts.copyOutput;
-    attempt(`--copy-output ${src} ${dest}`, () => copyInto(resolvePath(src), resolvePath(dest)));
+    copyInto(`--copy-output ${src} ${dest}`, src, dest, resolvePath);
   }
   if (opts.writeUnusedInputs) {
     const [file, input] = opts.writeUnusedInputs;
@@ -32,21 +33,40 @@ const CHUNK = 1 << 20;
  * SRC's mode only if it is a regular file. Not `fs.copyFileSync`: libuv's
  * copyfile chmods DEST whatever it is and unlinks it when the copy fails
  * (EINVAL for a character device), which removed /dev/null when run as root.
+ * An error names the side that failed (the source, or DEST's missing parent).
  */
-function copyInto(src: string, dest: string): void {
-  // O_NONBLOCK: a FIFO as SRC is refused below instead of blocking the open.
-  const from = openSync(src, constants.O_RDONLY | constants.O_NONBLOCK);
+function copyInto(what: string, src: string, dest: string, resolvePath: (p: string) => string): void {
+  let from: number;
+  let mode: number;
   try {
+    // O_NONBLOCK: a FIFO as SRC is refused below instead of blocking the open.
+    from = openSync(resolvePath(src), constants.O_RDONLY | constants.O_NONBLOCK);
     const st = fstatSync(from);
-    if (!st.isFile()) throw new Error(`${src} is not a regular file`);
-    const mode = st.mode & 0o7777;
-    const to = openSync(dest, 'w', mode);
+    if (!st.isFile()) {
+      closeSync(from);
+      throw new Error(`${src} is not a regular file`);
+    }
+    mode = st.mode & 0o7777;
+  } catch (err) {
+    throw new SeedwrapError('OUTPUT', `${what}: cannot read ${src}: ${describe(err)}`, { cause: err });
+  }
+  try {
+    let to: number;
+    try {
+      to = openSync(resolvePath(dest), 'w', mode);
+    } catch (err) {
+      const parent = dirname(resolvePath(dest));
+      const why = isSystemError(err) && err.code === 'ENOENT' ? `${parent} does not exist` : describe(err);
+      throw new SeedwrapError('OUTPUT', `${what}: cannot write ${dest}: ${why}`, { cause: err });
+    }
     try {
       if (fstatSync(to).isFile()) fchmodSync(to, mode);
       const buf = Buffer.allocUnsafe(CHUNK);
       for (let n = readSync(from, buf, 0, CHUNK, null); n > 0; n = readSync(from, buf, 0, CHUNK, null)) {
         for (let off = 0; off < n; ) off += writeSync(to, buf, off, n - off);
       }
+    } catch (err) {
+      throw new SeedwrapError('OUTPUT', `${what}: ${describe(err)}`, { cause: err });
     } finally {
       closeSync(to);
     }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { SeedwrapError, describe } from './errors.ts';
-import { processRustcLine, type RustcOutputFormat } from './rustcOutput.ts';
+import { notJsonError, processRustcLine, type RustcOutputFormat } from './rustcOutput.ts';
 import { isForwardedSignal, signalExitCode, type ForwardedSignal } from './signals.ts';
 
 /** Receives bytes; a file sink writes synchronously, a stream sink buffers. */
@@ -23,6 +23,8 @@ export interface ChildSpec {
   /** Aborting kills the child: reason 'SIGTERM'/'SIGINT'/... forwards that signal, anything else SIGKILLs. */
   signal?: AbortSignal;
   debug?: (line: string) => void;
+  /** Runs once the program has started (not if it cannot be): upstream opens `--stderr-file` and `--output-file` only then. */
+  onSpawn?: () => void;
 }
 
 /**
@@ -64,7 +66,20 @@ export function runChild(spec: ChildSpec): Promise<number> {
     let killedForMetadata = false;
     let forwardedSignal: ForwardedSignal | 'SIGKILL' | undefined;
     let nonJson = false;
+    let lineCapped = false;
+    let lineNumber = 0;
     let settled = false;
+    // A program that cannot be started has no pid; its 'error' event follows.
+    if (child.pid !== undefined) {
+      try {
+        spec.onSpawn?.();
+      } catch (err) {
+        child.kill('SIGKILL');
+        child.stderr?.destroy();
+        settled = true;
+        return reject(err);
+      }
+    }
 
     let exited = false;
     const onAbort = () => {
@@ -86,8 +101,9 @@ export function runChild(spec: ChildSpec): Promise<number> {
     const stderr = child.stderr!;
     const lines = spec.format === undefined ? undefined : new LineSplitter();
     const passThrough = (bytes: Buffer) => {
-      // The bytes as rustc wrote them, no decoding.
-      spec.rawStderr?.(bytes);
+      // The bytes as rustc wrote them, no decoding; after a non-JSON line
+      // (upstream) `--output-file` has what came up to that line only.
+      if (!nonJson) spec.rawStderr?.(bytes);
       spec.stderr(bytes);
     };
     stderr.on('data', (chunk: Buffer) => {
@@ -109,11 +125,13 @@ export function runChild(spec: ChildSpec): Promise<number> {
     /** A line past the cap is not held for parsing: it and the rest go out raw, and the action fails. */
     function lineTooLong(): void {
       nonJson = true;
+      lineCapped = true;
       spec.stderr(Buffer.from(`seedwrap: --rustc-output-format: a line of rustc's stderr is longer than ${MAX_RUSTC_LINE_BYTES} bytes; it and the rest of stderr are forwarded unprocessed\n`));
     }
 
     function handleLine(line: Buffer): void {
       if (killedForMetadata) return;
+      lineNumber++;
       spec.rawStderr?.(line);
       const action = processRustcLine(line, spec.format!, spec.quitOnRmeta);
       switch (action.kind) {
@@ -164,6 +182,9 @@ export function runChild(spec: ChildSpec): Promise<number> {
       spec.signal?.removeEventListener('abort', onAbort);
       spec.debug?.(`child exited: code=${code} signal=${signal}`);
       if (sinkError !== undefined && !forwardedSignal) return reject(sinkError);
+      // Upstream fails the action, whatever rustc's exit, after forwarding the rest;
+      // an over-long line has said why already. A cancelled action reports its signal.
+      if (nonJson && !lineCapped && !forwardedSignal) return reject(notJsonError(lineNumber));
       resolve(exitCode(code));
     });
 

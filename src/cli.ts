@@ -21,10 +21,14 @@ function readFlagfile(path: string): string {
   return readRegularFile(path, `worker flagfile @${path}`).toString('utf8');
 }
 
+function flagPosition(argv: readonly string[]): readonly string[] {
+  const end = argv.indexOf('--');
+  return end < 0 ? argv : argv.slice(0, end);
+}
+
 /** `--persistent_worker` in flag position (before `--`) selects worker mode. */
 function isWorker(argv: readonly string[]): boolean {
-  const end = argv.indexOf('--');
-  return (end < 0 ? argv : argv.slice(0, end)).includes('--persistent_worker');
+  return flagPosition(argv).includes('--persistent_worker');
 }
 
 /**
@@ -39,6 +43,11 @@ export async function run(argv: string[]): Promise<number> {
   const controller = new AbortController();
   for (const sig of Object.keys(FORWARDED_SIGNALS) as ForwardedSignal[]) process.on(sig, () => controller.abort(sig));
   const { signal } = controller;
+  const asked = flagPosition(argv).find((a) => ['--help', '-h', '--version', '-V'].includes(a));
+  if (isWorker(argv) && asked !== undefined) {
+    // Bazel never passes these; a person asking gets what they get without --persistent_worker.
+    return main([asked], { cwd: process.cwd(), env: process.env, stdout: 'inherit', stderr: process.stderr, stdin: 'ignore' });
+  }
   if (isWorker(argv)) {
     // Bazel stops a worker with SIGTERM to its pid alone: the worker passes it
     // on to every in-flight rustc so none is orphaned.

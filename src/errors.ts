@@ -24,7 +24,8 @@ export class SeedwrapError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SeedwrapError';
     this.code = code;
-    this.exitCode = options.exitCode ?? 1;
+    // A usage error exits 2 everywhere (wrapper, seed, worker); anything else 1.
+    this.exitCode = options.exitCode ?? (code === 'USAGE' ? 2 : 1);
     Object.defineProperty(this, BRAND, { value: true });
   }
 

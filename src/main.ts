@@ -9,6 +9,7 @@ import type { Io } from './io.ts';
 import { readLineFile } from './lineFile.ts';
 import { toOptions, type Options } from './options.ts';
 import { prepareArgs } from './paramFile.ts';
+import { VERSION } from './version.ts';
 import { runSeeding } from './seeding.ts';
 import { signalExitCode } from './signals.ts';
 import { planStableCwd, sandboxOf, type StableCwd } from './stableCwd.ts';
@@ -25,8 +26,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   const fds: number[] = [];
   try {
     const parsed = parseFlags(argv);
-    if (parsed.kind === 'help') {
-      io.stderr.write(parsed.text);
+    // Help and version go to stdout (upstream prints its help to stderr).
+    if (parsed.kind === 'help' || parsed.kind === 'version') {
+      (io.stdout === 'inherit' ? process.stdout : io.stdout).write(parsed.kind === 'help' ? parsed.text : `seedwrap ${VERSION}\n`);
       return 0;
     }
     const opts = toOptions(parsed.flags);
@@ -101,8 +103,12 @@ function childCommand(opts: Options, cmdline: readonly string[], io: Io, resolve
   return { args, env };
 }
 
-/** `--stdout-file`, `--stderr-file`, `--output-file`: created (truncated) before the spawn. */
-function openOutputs(opts: Options, io: Io, resolvePath: (p: string) => string, fds: number[]): Pick<ChildSpec, 'stdout' | 'stderr' | 'rawStderr'> {
+/**
+ * `--stdout-file` is created (truncated) before the spawn; `--stderr-file` and
+ * `--output-file` once the program has started (upstream's order: a program
+ * that cannot be started leaves neither file behind).
+ */
+function openOutputs(opts: Options, io: Io, resolvePath: (p: string) => string, fds: number[]): Pick<ChildSpec, 'stdout' | 'stderr' | 'rawStderr' | 'onSpawn'> {
   const open = (path: string, flag: string) => {
     try {
       const fd = openSync(resolvePath(path), 'w');
@@ -112,10 +118,16 @@ function openOutputs(opts: Options, io: Io, resolvePath: (p: string) => string, 
       throw new SeedwrapError('OUTPUT', `${flag}: cannot open ${path}: ${describe(err)}`, { cause: err });
     }
   };
+  const stderr = opts.stderrFile !== undefined ? afterSpawnSink(opts.stderrFile, '--stderr-file', open) : undefined;
+  const raw = opts.outputFile !== undefined ? afterSpawnSink(opts.outputFile, '--output-file', open) : undefined;
   return {
     stdout: opts.stdoutFile !== undefined ? open(opts.stdoutFile, '--stdout-file') : io.stdout,
-    stderr: opts.stderrFile !== undefined ? fileSink(open(opts.stderrFile, '--stderr-file'), `--stderr-file ${opts.stderrFile}`) : (b) => void io.stderr.write(b),
-    rawStderr: opts.outputFile !== undefined ? fileSink(open(opts.outputFile, '--output-file'), `--output-file ${opts.outputFile}`) : undefined,
+    stderr: stderr?.sink ?? ((b) => void io.stderr.write(b)),
+    rawStderr: raw?.sink,
+    onSpawn: () => {
+      stderr?.open();
+      raw?.open();
+    },
   };
 }
 
@@ -127,6 +139,11 @@ function stableCwd(io: Io, what: string, debug?: (line: string) => void): Stable
   }
   if (plan.kind === 'stable') debug?.(`stable cwd ${plan.stable.path} for ${io.cwd}`);
   return plan.kind === 'stable' ? plan.stable : undefined;
+}
+
+function afterSpawnSink(path: string, flag: string, open: (path: string, flag: string) => number): { sink: Sink; open: () => void } {
+  let sink: Sink = () => {};
+  return { sink: (bytes) => sink(bytes), open: () => void (sink = fileSink(open(path, flag), `${flag} ${path}`)) };
 }
 
 /** Throws a SeedwrapError naming the flag (ENOSPC, EIO, EFBIG); runChild then ends the child. */

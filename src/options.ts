@@ -35,8 +35,7 @@ export const DEFAULT_SEED_MIN_MB = 20;
 export function toOptions(flags: ParsedFlags): Options {
   const one = (name: keyof ParsedFlags) => flags[name]?.[0];
   const two = (name: keyof ParsedFlags) => flags[name] as [string, string] | undefined;
-  // Upstream turns a boolean flag on only for the exact value `true`.
-  const bool = (name: keyof ParsedFlags) => one(name) === 'true';
+  const bool = (name: keyof ParsedFlags) => parseBoolean(name, one(name));
 
   const format = one('--rustc-output-format');
   if (format !== undefined && format !== 'json' && format !== 'rendered') {
@@ -69,6 +68,18 @@ export function toOptions(flags: ParsedFlags): Options {
     stableCwd: one('--stable-cwd') === undefined ? undefined : bool('--stable-cwd'),
     writeUnusedInputs: two('--write-unused-inputs'),
   };
+}
+
+/**
+ * A boolean flag is `true` or `false`. Upstream turns one on for exactly
+ * `true` and silently treats anything else as off, so `--stable-cwd yes`
+ * would quietly do nothing; rules_rust only ever passes `true`, so refusing
+ * other words changes no build (docs/compatibility.md).
+ */
+export function parseBoolean(flag: string, value: string | undefined): boolean {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new SeedwrapError('USAGE', `${flag} ${JSON.stringify(value)}: expected true or false`);
 }
 
 /** `--seed-min-mb N`: an unsigned whole number of MiB; 0 seeds everything. */

@@ -28,11 +28,12 @@ describe('the built single file', () => {
     await execa(SYSTEM_NODE, [join(ROOT, 'scripts/build.mjs'), join(dir, 'b.cjs')]);
     expect(sha(join(dir, 'a.cjs'))).toBe(sha(join(dir, 'b.cjs')));
   });
-  it('--help prints every flag to stderr and exits 0 without a child', async () => {
+  it('--help prints every flag to stdout and exits 0 without a child', async () => {
     const dir = tempDir();
     const r = await runBundle(['--help', '--', NODE, FAKE_RUSTC, script(dir, [{ touch: join(dir, 'ran') }])], { cwd: dir });
     expect(r.exitCode).toBe(0);
-    expect(r.stderr.toString()).toContain('--copy-seed');
+    expect(r.stdout.toString()).toContain('--copy-seed');
+    expect(r.stderr.toString()).toBe('');
     expect(existsSync(join(dir, 'ran'))).toBe(false);
   });
   it('RULES_RUST_PROCESS_WRAPPER_DEBUG turns on debug logging', async () => {
@@ -66,9 +67,13 @@ describe('byte-exact streams', () => {
     const json = await runBundle(['--rustc-output-format', 'json', '--stdout-file', 'o', '--', NODE, FAKE_RUSTC, script(dir, [
       { lines: { stream: 'stderr', count: 20_000, text: '{"rendered":"r"}' } },
     ])], { cwd: dir });
-    // Each line is "{...} N": not JSON, so forwarded raw and the wrapper fails.
+    // Each line is "{...} N": not JSON, so forwarded raw and the wrapper fails
+    // with one line of its own after them.
     expect(json.exitCode).toBe(1);
-    expect(json.stderr.toString().split('\n')).toHaveLength(20_001);
+    const lines = json.stderr.toString().split('\n');
+    expect(lines).toHaveLength(20_002);
+    expect(lines[19_999]).toBe('{"rendered":"r"} 19999');
+    expect(lines[20_000]).toMatch(/^seedwrap: failed to process stderr: error parsing rustc output as json \(line 1 /);
   });
 });
 

@@ -101,7 +101,8 @@ describe('rustc output processing', () => {
     const steps = [{ stderr: `${diag}\nnot json\n${diag}\ntail` }, { exit: 0 }];
     const r = await runMain(['--rustc-output-format', 'rendered', '--', NODE, FAKE_RUSTC, script(dir, steps)], { cwd: dir });
     expect(r.exitCode).toBe(1);
-    expect(r.stderr.toString()).toBe(`first\nnot json\n${diag}\ntail`);
+    expect(r.stderr.toString()).toBe(`first\nnot json\n${diag}\ntail` +
+      "seedwrap: failed to process stderr: error parsing rustc output as json (line 2 of rustc's stderr, forwarded above as is)\n");
   });
   it('--rustc-quit-on-rmeta kills rustc after the metadata artifact and exits 0', async () => {
     const dir = tempDir();

@@ -47,9 +47,10 @@ describe('seedwrap seed', () => {
     expect(r.err).toBe('');
   });
 
-  it('--dry-run plans without writing', async () => {
+  it('--dry-run plans without writing, and never reports "seeded"', async () => {
     const r = await run(['src', 'dest-dry', '--dry-run', '--json']);
-    expect(JSON.parse(r.out)).toMatchObject({ outcome: 'seeded', files: 2, linked: 0, dryRun: true, bytes: 3 * 1048576 + 3 });
+    expect(JSON.parse(r.out)).toMatchObject({ outcome: 'would-seed', files: 2, linked: 0, dryRun: true, bytes: 3 * 1048576 + 3 });
+    expect((await run(['src', 'dest-dry', '--dry-run'])).out).toMatch(/^would seed 2 files \(3\.0 MiB\), mirror layout\n$/);
     expect(existsSync(join(root, 'dest-dry'))).toBe(false);
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FLAGS, helpText, parseFlags } from '../../src/flags.ts';
+import { SeedwrapError } from '../../src/errors.ts';
 import { toOptions } from '../../src/options.ts';
 
 const run = (argv: string[]) => {
@@ -37,8 +38,15 @@ describe('parseFlags', () => {
       expect(() => parseFlags([name, 'a', 'b', '--', 'p'])).toThrow(new RegExp(`${name} can only appear once`));
     }
   });
-  it('pair flags take exactly two values, once', () => {
-    for (const name of ['--copy-output', '--copy-seed', '--seed-prev-dir', '--write-unused-inputs']) {
+  it('--copy-output accumulates across occurrences, two values in total (upstream: a repeated flag)', () => {
+    expect(run(['--copy-output', 'a', '--copy-output', 'b', '--', 'p']).flags['--copy-output']).toEqual(['a', 'b']);
+    expect(run(['--copy-output', 'a', 'b', '--', 'p']).flags['--copy-output']).toEqual(['a', 'b']);
+    expect(() => parseFlags(['--copy-output', 'a', 'b', '--copy-output', 'c', '--', 'p'])).toThrow(/--copy-output takes exactly two values in total \(got 3: a b c\)/);
+    expect(() => parseFlags(['--copy-output', 'a', '--', 'p'])).toThrow(/--copy-output takes exactly two values in total \(got 1: a\)/);
+    expect(() => parseFlags(['--copy-output', 'a'])).toThrow(/--copy-output takes exactly two values in total/);
+  });
+  it('the other pair flags take exactly two values, once', () => {
+    for (const name of ['--copy-seed', '--seed-prev-dir', '--write-unused-inputs']) {
       expect(() => parseFlags([name, 'a', '--', 'p'])).toThrow(new RegExp(`${name} takes exactly two values`));
       expect(() => parseFlags([name, 'a', 'b', 'c', '--', 'p'])).toThrow(new RegExp(`${name} takes exactly two values`));
       expect(() => parseFlags([name, 'a', 'b', name, 'c', 'd', '--', 'p'])).toThrow(new RegExp(`${name} can only appear once`));
@@ -52,11 +60,57 @@ describe('parseFlags', () => {
   });
 });
 
+describe('usage errors a person meets', () => {
+  const message = (argv: string[]) => {
+    try {
+      parseFlags(argv);
+    } catch (err) {
+      expect(err).toBeInstanceOf(SeedwrapError);
+      expect((err as SeedwrapError).exitCode).toBe(2); // one exit code for every usage error
+      return (err as SeedwrapError).message;
+    }
+    throw new Error('expected a usage error');
+  };
+  it('--flag=value: says the grammar has no = form and how to write it', () => {
+    expect(message(['--seed-min-mb=0', '--', 'p'])).toBe('missing parameter(s) for --seed-min-mb=0 (flags take no "=": write --seed-min-mb 0)');
+    expect(message(['--out-dir=x', 'y', '--', 'p'])).toBe('unknown flag "--out-dir=x" (flags take no "=": write --out-dir x)');
+    expect(message(['--bogus=1', '--', 'p'])).toBe('missing parameter(s) for --bogus=1');
+  });
+  it('an unknown flag near a known one gets a did-you-mean', () => {
+    expect(message(['--copyseed', 'a', 'b', '--', 'p'])).toBe('unknown flag "--copyseed" (did you mean --copy-seed?)');
+    expect(message(['--stabel-cwd', 'true', '--', 'p'])).toBe('unknown flag "--stabel-cwd" (did you mean --stable-cwd?)');
+    expect(message(['--seed-min-mb0', '--', 'p'])).toBe('missing parameter(s) for --seed-min-mb0 (did you mean --seed-min-mb?)');
+    expect(message(['-copy-seed', 'a', 'b', '--', 'p'])).toBe('unknown flag "-copy-seed" (did you mean --copy-seed?)');
+    expect(message(['--frobnicate', 'x', '--', 'p'])).toBe('unknown flag "--frobnicate"');
+    expect(message(['prog'])).toBe('unknown flag "prog" (flags start with --; put the program after --)');
+  });
+  it('-h and --help ask for help, -V and --version for the version, in flag position only', () => {
+    for (const word of ['-h', '--help']) expect(parseFlags([word, '--', 'p']).kind).toBe('help');
+    // `-h` after a flag is that flag's value, as any word not starting with -- is.
+    expect(run(['--subst', 'a=b', '-h', '--', 'p']).flags['--subst']).toEqual(['a=b', '-h']);
+    for (const word of ['-V', '--version']) expect(parseFlags([word]).kind).toBe('version');
+    expect(run(['--', 'p', '-h', '--version']).child).toEqual(['p', '-h', '--version']);
+  });
+});
+
 describe('toOptions', () => {
-  it('booleans are on only for exactly "true"', () => {
+  it('booleans are true or false; any other word is a usage error naming the flag and the accepted values', () => {
     expect(toOptions(run(['--rustc-quit-on-rmeta', 'true', '--', 'p']).flags).rustcQuitOnRmeta).toBe(true);
-    expect(toOptions(run(['--rustc-quit-on-rmeta', 'True', '--', 'p']).flags).rustcQuitOnRmeta).toBe(false);
-    expect(toOptions(run(['--exit-early', '1', '--', 'p']).flags).exitEarly).toBe(false);
+    expect(toOptions(run(['--rustc-quit-on-rmeta', 'false', '--', 'p']).flags).rustcQuitOnRmeta).toBe(false);
+    expect(toOptions(run(['--', 'p']).flags).stableCwd).toBe(false);
+    for (const name of ['--rustc-quit-on-rmeta', '--require-explicit-unstable-features', '--exit-early', '--stable-cwd']) {
+      for (const bad of ['yes', 'True', '1', '']) {
+        let thrown: unknown;
+        try {
+          toOptions(run([name, bad, '--', 'p']).flags);
+        } catch (err) {
+          thrown = err;
+        }
+        expect(thrown).toBeInstanceOf(SeedwrapError);
+        expect((thrown as SeedwrapError).message).toBe(`${name} ${JSON.stringify(bad)}: expected true or false`);
+        expect((thrown as SeedwrapError).exitCode).toBe(2);
+      }
+    }
   });
   it('rejects a bad --rustc-output-format, naming it', () => {
     expect(() => toOptions(run(['--rustc-output-format', 'xml', '--', 'p']).flags)).toThrow(/--rustc-output-format "xml" is not one of: json, rendered/);

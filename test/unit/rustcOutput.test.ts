@@ -24,14 +24,31 @@ describe('processRustcLine', () => {
     expect(processRustcLine(line('error: plain text'), 'json', false).kind).toBe('not-json');
     expect(processRustcLine(Buffer.from([0x7b, 0xff, 0x7d, 0x0a]), 'json', false).kind).toBe('not-json');
   });
-  it('rewrites LLVM feature noise and " WARN " lines into JSON warnings', () => {
+  it('rewrites LLVM feature noise and " WARN " lines into JSON warnings; message and rendered keep the newline (upstream)', () => {
     const noise = "'+zaamo' is not a recognized feature for this target (ignoring feature)";
     const json = processRustcLine(line(noise), 'json', false);
     if (json.kind !== 'write') throw new Error('expected write');
     const parsed = JSON.parse(json.bytes.toString());
-    expect(parsed).toEqual({ $message_type: 'diagnostic', message: noise, code: null, level: 'warning', spans: [], children: [], rendered: noise + '\n' });
+    expect(parsed).toEqual({ $message_type: 'diagnostic', message: noise + '\n', code: null, level: 'warning', spans: [], children: [], rendered: noise + '\n' });
+    // Divergence: upstream writes this JSON without a newline (docs/compatibility.md).
     expect(json.bytes.at(-1)).toBe(0x0a);
+    expect(json.bytes.subarray(0, -1).includes(0x0a)).toBe(false);
     expect(processRustcLine(line(' WARN rustc_errors::emitter x'), 'rendered', false)).toEqual({ kind: 'write', bytes: line(' WARN rustc_errors::emitter x') });
+    // CRLF and a last line without a newline: the text exactly as rustc wrote it.
+    const crlf = processRustcLine(Buffer.from(' WARN y\r\n'), 'json', false);
+    if (crlf.kind !== 'write') throw new Error('expected write');
+    expect(JSON.parse(crlf.bytes.toString())).toMatchObject({ message: ' WARN y\r\n', rendered: ' WARN y\r\n' });
+    expect(processRustcLine(Buffer.from(' WARN z'), 'rendered', false)).toEqual({ kind: 'write', bytes: Buffer.from(' WARN z') });
+  });
+  it('a last JSON line without a newline is forwarded without one (json mode)', () => {
+    expect(processRustcLine(Buffer.from(diag), 'json', false)).toEqual({ kind: 'write', bytes: Buffer.from(diag) });
+  });
+  it('a JSON line holding a lone surrogate is not JSON (upstream\'s parser rejects it), a surrogate pair is', () => {
+    expect(processRustcLine(line('{"rendered":"\\ud800"}'), 'rendered', false).kind).toBe('not-json');
+    expect(processRustcLine(line('{"rendered":"x\\udc00"}'), 'json', false).kind).toBe('not-json');
+    expect(processRustcLine(line('{"\\ud800":1,"rendered":"r"}'), 'json', false).kind).toBe('not-json');
+    expect(processRustcLine(line('{"spans":[{"text":"\\ud800"}],"rendered":"r"}'), 'json', false).kind).toBe('not-json');
+    expect(processRustcLine(line('{"rendered":"\\ud83d\\ude00"}'), 'rendered', false)).toEqual({ kind: 'write', bytes: Buffer.from('\u{1F600}') });
   });
 });
 
