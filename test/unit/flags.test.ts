@@ -97,7 +97,7 @@ describe('toOptions', () => {
   it('booleans are true or false; any other word is a usage error naming the flag and the accepted values', () => {
     expect(toOptions(run(['--rustc-quit-on-rmeta', 'true', '--', 'p']).flags).rustcQuitOnRmeta).toBe(true);
     expect(toOptions(run(['--rustc-quit-on-rmeta', 'false', '--', 'p']).flags).rustcQuitOnRmeta).toBe(false);
-    expect(toOptions(run(['--', 'p']).flags).stableCwd).toBe(false);
+    expect(toOptions(run(['--', 'p']).flags).stableCwd).toBeUndefined(); // not given: automatic (store)
     for (const name of ['--rustc-quit-on-rmeta', '--require-explicit-unstable-features', '--exit-early', '--stable-cwd']) {
       for (const bad of ['yes', 'True', '1', '']) {
         let thrown: unknown;
