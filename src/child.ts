@@ -25,6 +25,12 @@ export interface ChildSpec {
   debug?: (line: string) => void;
   /** Runs once the program has started (not if it cannot be): upstream opens `--stderr-file` and `--output-file` only then. */
   onSpawn?: () => void;
+  /**
+   * Exit codes reported as they are even after a non-JSON line, instead of
+   * upstream's parse error: the store retries an internal compiler error
+   * (exit 101), whose panic text is not JSON.
+   */
+  keepExitCode?: (code: number) => boolean;
 }
 
 /**
@@ -184,7 +190,7 @@ export function runChild(spec: ChildSpec): Promise<number> {
       if (sinkError !== undefined && !forwardedSignal) return reject(sinkError);
       // Upstream fails the action, whatever rustc's exit, after forwarding the rest;
       // an over-long line has said why already. A cancelled action reports its signal.
-      if (nonJson && !lineCapped && !forwardedSignal) return reject(notJsonError(lineNumber));
+      if (nonJson && !lineCapped && !forwardedSignal && !(code !== null && spec.keepExitCode?.(code))) return reject(notJsonError(lineNumber));
       resolve(exitCode(code));
     });
 

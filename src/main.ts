@@ -50,7 +50,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       const [first = '', ...rest] = argv;
       const [program, args] = child.stable ? child.stable.wrap(first, rest, store?.binds) : [first, rest];
       const stderr = store ? store.watch(outputs.stderr) : outputs.stderr;
-      return runChild({ program, args, env: child.env, cwd: io.cwd, stdin: io.stdin, ...outputs, stderr, format: opts.rustcOutputFormat, quitOnRmeta: opts.rustcQuitOnRmeta, signal: io.signal, debug });
+      return runChild({ program, args, env: child.env, cwd: io.cwd, stdin: io.stdin, ...outputs, stderr, format: opts.rustcOutputFormat, quitOnRmeta: opts.rustcQuitOnRmeta, signal: io.signal, debug, keepExitCode: store ? (c) => c === 101 : undefined });
     };
     let code = await run(child.args);
     if (store) code = await store.finish(code, run);
