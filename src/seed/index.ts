@@ -11,13 +11,12 @@ import { describe, SeedwrapError } from '../errors.ts';
 import { chunkDir, chunksByDirectory, type Chunk } from './chunks.ts';
 import { abandon, checkDest, checkOutsideSeed, cleanLeftovers, createStaging, ensureDest, publish } from './commit.ts';
 import { planSeed, type Layout } from './layout.ts';
-import type { Tally } from './place.ts';
 import type { Plan, Skipped } from './plan.ts';
 import { chooseStrategy, earlyBoot, type Choice, type EarlyBoot } from './strategy.ts';
 import { runAsync } from './strategy-async.ts';
-import { makeDirHere, runSync } from './strategy-sync.ts';
+import { makeDirHere, runSync, type Placed } from './strategy-sync.ts';
 import { dismissIdle, startThreads, type Crew, type Threads } from './strategy-threads.ts';
-import { sizeAtLeast } from './threshold.ts';
+import { countUntil } from './threshold.ts';
 import { checkInterrupted } from './interrupt.ts';
 
 export interface SeedOptions {
@@ -72,21 +71,22 @@ export async function seedTree(src: string, dest: string, opts: SeedOptions, exa
   const early = earlyBoot(opts.dryRun ? { SEEDWRAP_SEED_STRATEGY: 'sync' } : process.env, opts.debug);
   try {
     const { layout, plan } = guard(`cannot read the seed ${src}`, () => planSeed(src, opts.writableWorkProducts, early.onWalked));
-    opts.debug?.(`seed ${src}: ${layout} layout, ${plan.srcs.length} files, ${plan.dirs.length} dirs, ${plan.skipped.length} skipped`);
-    const base = { ...idle, layout, files: plan.srcs.length, skipped: plan.skipped };
-    if (plan.srcs.length === 0) return finish({ ...base, outcome: 'empty-source' });
-    const counted = guard(`cannot read the seed ${src}`, () => sizeAtLeast(plan, opts.dryRun || exactBytes ? Infinity : opts.minBytes));
-    if (counted < opts.minBytes) return finish({ ...base, outcome: 'below-threshold', bytes: counted });
-    if (opts.dryRun) return finish({ ...base, outcome: 'seeded', strategy: 'dry-run', bytes: counted });
-    const { choice, tally } = await stageAndPublish(plan, dest, opts, early);
-    return finish({ ...base, outcome: 'seeded', strategy: choice.strategy, bytes: counted, ...tally });
+    opts.debug?.(`seed ${src}: ${layout} layout, ${plan.names.length} files, ${plan.dirs.length} dirs, ${plan.skipped.length} skipped`);
+    const base = { ...idle, layout, files: plan.names.length, skipped: plan.skipped };
+    if (plan.names.length === 0) return finish({ ...base, outcome: 'empty-source' });
+    const counted = guard(`cannot read the seed ${src}`, () => countUntil(plan, opts.dryRun ? Infinity : opts.minBytes));
+    if (counted.bytes < opts.minBytes) return finish({ ...base, outcome: 'below-threshold', bytes: counted.bytes });
+    if (opts.dryRun) return finish({ ...base, outcome: 'seeded', strategy: 'dry-run', bytes: counted.bytes });
+    // An exact total: the files past the threshold are counted as they are placed, by whichever thread places them.
+    const { choice, tally } = await stageAndPublish(plan, dest, opts, early, exactBytes ? counted.next : Infinity);
+    return finish({ ...base, outcome: 'seeded', strategy: choice.strategy, ...tally, bytes: counted.bytes + tally.bytes });
   } finally {
     early.release();
     if (!opts.dryRun) ensureDest(dest);
   }
 }
 
-async function stageAndPublish(plan: Plan, dest: string, opts: SeedOptions, early: EarlyBoot): Promise<{ choice: Choice; tally: Tally }> {
+async function stageAndPublish(plan: Plan, dest: string, opts: SeedOptions, early: EarlyBoot, countFrom: number): Promise<{ choice: Choice; tally: Placed }> {
   let staging: string | undefined;
   try {
     staging = createStaging(dest);
@@ -94,7 +94,7 @@ async function stageAndPublish(plan: Plan, dest: string, opts: SeedOptions, earl
     const choice = chooseStrategy(plan, staging, process.env, early.booted);
     opts.debug?.(`strategy ${choice.strategy} (${choice.why}${early.booted > 0 ? ', booted during the walk' : ''})`);
     checkInterrupted(opts.signal);
-    const tally = await place(plan, staging, choice, opts, early);
+    const tally = await place(plan, staging, choice, opts, early, countFrom);
     applyDirModes(plan, staging);
     publish(staging, dest, plan.dirs[0]?.mode ?? 0o755);
     return { choice, tally };
@@ -112,15 +112,15 @@ async function stageAndPublish(plan: Plan, dest: string, opts: SeedOptions, earl
  * 1,000-directory pass on the main thread kept an already booted worker
  * waiting), and the main thread makes only the directories without files.
  */
-async function place(plan: Plan, root: string, choice: Choice, { onProgress, signal, debug }: SeedOptions, early: EarlyBoot): Promise<Tally> {
-  const total = plan.srcs.length;
+async function place(plan: Plan, root: string, choice: Choice, { onProgress, signal, debug }: SeedOptions, early: EarlyBoot, countFrom: number): Promise<Placed> {
+  const total = plan.names.length;
   let done = 0;
   const chunks = chunksByDirectory(plan);
   const crew = choice.strategy === 'threads' ? crewOrNone(early, choice, debug) : undefined;
   if (crew !== undefined) {
     let threads: Threads;
     try {
-      threads = startThreads(plan, root, chunks, crew);
+      threads = startThreads(plan, root, chunks, countFrom, crew);
     } catch (err) {
       dismissIdle(crew); // never got a job: nothing of theirs can be in the staging tree
       throw err;
@@ -133,8 +133,8 @@ async function place(plan: Plan, root: string, choice: Choice, { onProgress, sig
     }
   }
   makeDirs(plan, root);
-  if (choice.strategy === 'async') return runAsync(plan, root, 16, onProgress && (() => onProgress(++done, total)), signal);
-  return runSync(plan, root, chunks, onProgress && ((n) => onProgress((done += n), total)), signal);
+  if (choice.strategy === 'async') return runAsync(plan, root, chunks, countFrom, 16, onProgress && (() => onProgress(++done, total)), signal);
+  return runSync(plan, root, chunks, countFrom, onProgress && ((n) => onProgress((done += n), total)), signal);
 }
 
 /**
@@ -160,7 +160,7 @@ function makeDirs(plan: Plan, root: string): void {
 
 /** The directories no chunk will make (empty, or holding only directories), with any missing parents. */
 function makeDirsWithoutFiles(plan: Plan, root: string, chunks: Chunk[]): void {
-  const withFiles = new Set(chunks.map((c) => chunkDir(plan.rels, c)));
+  const withFiles = new Set(chunks.map((c) => chunkDir(plan.groupRels, c)));
   for (const dir of plan.dirs) if (dir.rel !== '' && !withFiles.has(dir.rel)) makeDirHere(root, dir.rel);
 }
 

@@ -85,7 +85,7 @@ export function planSeed(src: string, writableWorkProducts: boolean, onWalked?: 
     dirMode: () => 0o755,
   };
   plan.dirs.push({ rel: '', mode: 0o755 });
-  startGroup(plan);
+  startGroup(plan, src, '');
   const subdirs: Subdir[] = [];
   for (const entry of readdirSync(src, { withFileTypes: true })) {
     if (!crateDirs.includes(entry.name)) addEntry(plan, src, entry, '', rustcRules, subdirs);
@@ -102,7 +102,7 @@ function planCrateDir(plan: Plan, dir: string, rel: string, sessionRules: WalkRu
   const keepLock = keep === undefined ? undefined : lockOf(keep);
   const workingLocks = new Set(names.filter((n) => WORKING.test(n)).map(lockOf));
   plan.dirs.push({ rel, mode: 0o755 });
-  startGroup(plan);
+  startGroup(plan, dir, rel);
   const others: Subdir[] = [];
   for (const entry of entries) {
     const { name } = entry;
@@ -112,7 +112,7 @@ function planCrateDir(plan: Plan, dir: string, rel: string, sessionRules: WalkRu
     else if (SESSION.test(name) || LOCK.test(name)) plan.skipped.push({ path, reason: 'older session' });
     else addEntry(plan, dir, entry, rel, rustcRules, others);
   }
-  if (keepLock !== undefined) addFile(plan, '', joinRel(rel, keepLock), KIND_LOCK);
+  if (keepLock !== undefined) addFile(plan, keepLock, KIND_LOCK);
   for (const [src, childRel, shown] of others) walkDir(plan, src, childRel, rustcRules, ctx, shown);
   if (keep !== undefined) walkDir(plan, join(dir, keep), joinRel(rel, keep), sessionRules, ctx);
 }

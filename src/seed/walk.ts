@@ -69,9 +69,9 @@ export function walkDir(plan: Plan, srcDir: string, rel: string, rules: WalkRule
   plan.dirs.push({ rel, mode: rules.dirMode(Number(st.mode & 0o7777n)) });
   const entries = readdirSync(srcDir, { withFileTypes: true });
   const subdirs: Subdir[] = [];
-  startGroup(plan);
+  startGroup(plan, srcDir, rel);
   for (const entry of entries) addEntry(plan, srcDir, entry, rel, rules, subdirs);
-  ctx.onWalked?.(plan.srcs.length);
+  ctx.onWalked?.(plan.names.length);
   if (subdirs.length === 0) return;
   ctx.ancestors.add(id);
   for (const [src, childRel, shown] of subdirs) walkDir(plan, src, childRel, rules, ctx, shown);
@@ -80,10 +80,10 @@ export function walkDir(plan: Plan, srcDir: string, rel: string, rules: WalkRule
 
 /** Adds one directory entry; directories are collected into `subdirs` for the caller to walk. */
 export function addEntry(plan: Plan, srcDir: string, entry: Dirent, rel: string, rules: WalkRules, subdirs: Subdir[]): void {
-  const src = `${srcDir}/${entry.name}`; // not path.join: it normalises, and this runs once per file
+  if (entry.isFile()) return addFile(plan, entry.name, rules.fileKind(entry.name)); // a name only: no path per file (plan.ts)
+  const src = `${srcDir}/${entry.name}`; // not path.join: it normalises
   const childRel = joinRel(rel, entry.name);
-  if (entry.isFile()) addFile(plan, src, childRel, rules.fileKind(entry.name));
-  else if (entry.isDirectory()) subdirs.push([src, childRel, src]);
+  if (entry.isDirectory()) subdirs.push([src, childRel, src]);
   else if (entry.isSymbolicLink()) followLink(plan, entry, src, childRel, rules, subdirs);
   else plan.skipped.push({ path: src, reason: specialKind(entry) });
 }
@@ -93,7 +93,7 @@ function followLink(plan: Plan, entry: Dirent, src: string, rel: string, rules: 
   if (typeof target === 'string') {
     plan.skipped.push({ path: src, reason: target });
   } else if (target.isFile()) {
-    addFile(plan, realpathSync(src), rel, rules.fileKind(entry.name));
+    addFile(plan, entry.name, rules.fileKind(entry.name), realpathSync(src));
   } else if (target.isDirectory()) {
     subdirs.push([realpathSync(src), rel, src]);
   } else {
