@@ -23,7 +23,7 @@ export async function runSeeding(opts: Options, resolvePath: (p: string) => stri
     if (!pair) continue;
     const [src, dest] = pair;
     try {
-      const report = await seed(resolvePath(src), resolvePath(dest), { minBytes: opts.seedMinBytes, writableWorkProducts, debug, signal: io.signal });
+      const report = await seed(resolvePath(src), resolvePath(dest), { minBytes: opts.seedMinBytes, writableWorkProducts, debug, signal: io.signal, cwd: io.cwd });
       debug?.(`${flag} ${src} ${dest}: ${report.outcome}, ${report.linked} linked, ${report.copied} copied, ${report.bytes} bytes, ${report.ms.toFixed(1)} ms (${report.strategy})`);
     } catch (err) {
       const reason = err instanceof SeedwrapError ? err.message : describe(err);

@@ -64,6 +64,8 @@ export async function seedCommand(argv: string[], io: Io): Promise<number> {
       dryRun: args.dryRun,
       onProgress: bar && ((done, total) => bar.update(done, total)),
       signal: io.signal,
+      cwd: io.cwd,
+      debug: io.env.RULES_RUST_PROCESS_WRAPPER_DEBUG === undefined ? undefined : (line) => void io.stderr.write(`seedwrap seed: debug: ${line}\n`),
     }, true);
   } catch (err) {
     if (err instanceof SeedwrapError && io.signal?.aborted) return interrupted(io, err);

@@ -23,15 +23,27 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Removes staging directories of earlier runs for this DEST whose process no longer exists. */
+/** The pid in a name createStaging makes (`<prefix><pid>-<8 hex digits>`), or undefined for any other name. */
+function stagingPid(name: string, prefix: string): number | undefined {
+  if (!name.startsWith(prefix)) return undefined;
+  const m = /^([1-9][0-9]*)-[0-9a-f]{8}$/.exec(name.slice(prefix.length));
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Removes staging directories of earlier runs for this DEST whose process no
+ * longer exists. Only names createStaging makes, and only directories: a
+ * user's `.<DEST>.seedwrap-staging-notes.txt` is not ours to delete.
+ */
 export function cleanLeftovers(dest: string): string[] {
   const prefix = stagingPrefix(dest);
   const removed: string[] = [];
   for (const name of readdirSync(dirname(dest))) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = Number(name.slice(prefix.length).split('-')[0]);
-    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) continue;
-    rmSync(join(dirname(dest), name), { recursive: true, force: true });
+    const pid = stagingPid(name, prefix);
+    if (pid === undefined || isAlive(pid)) continue;
+    const path = join(dirname(dest), name);
+    if (!lstatSync(path, { throwIfNoEntry: false })?.isDirectory()) continue;
+    rmSync(path, { recursive: true, force: true });
     removed.push(name);
   }
   return removed;
@@ -47,7 +59,7 @@ export function checkDest(dest: string): void {
 }
 
 /** DEST's real path: the real path of its nearest existing ancestor, plus the rest. */
-function realDestPath(dest: string): string {
+export function realDestPath(dest: string): string {
   const missing: string[] = [];
   let at = dest;
   for (;;) {

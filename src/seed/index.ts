@@ -9,7 +9,7 @@
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { describe, SeedwrapError } from '../errors.ts';
 import { chunkDir, chunksByDirectory, type Chunk } from './chunks.ts';
-import { abandon, checkDest, checkOutsideSeed, cleanLeftovers, createStaging, ensureDest, publish } from './commit.ts';
+import { abandon, checkDest, checkOutsideSeed, cleanLeftovers, createStaging, ensureDest, publish, realDestPath } from './commit.ts';
 import { planSeed, type Layout } from './layout.ts';
 import type { Plan, Skipped } from './plan.ts';
 import { chooseStrategy, earlyBoot, type Choice, type EarlyBoot } from './strategy.ts';
@@ -18,6 +18,7 @@ import { makeDirHere, runSync, type Placed } from './strategy-sync.ts';
 import { dismissIdle, startThreads, type Crew, type Threads } from './strategy-threads.ts';
 import { countUntil } from './threshold.ts';
 import { checkInterrupted } from './interrupt.ts';
+import { symlinkScope } from './scope.ts';
 
 export interface SeedOptions {
   minBytes: number;
@@ -27,6 +28,8 @@ export interface SeedOptions {
   debug?: (line: string) => void;
   /** Aborted by a signal (its reason, the signal's name): the seed stops, cleans up and throws "interrupted by SIG…". */
   signal?: AbortSignal;
+  /** The action's working directory (default: the process's): symlinks may lead into its execroot's output tree (scope.ts). */
+  cwd?: string;
 }
 
 export interface SeedReport {
@@ -70,11 +73,13 @@ export async function seedTree(src: string, dest: string, opts: SeedOptions, exa
   // A dry run places nothing, so it never boots a worker: as if the synchronous loop were forced.
   const early = earlyBoot(opts.dryRun ? { SEEDWRAP_SEED_STRATEGY: 'sync' } : process.env, opts.debug);
   try {
-    const { layout, plan } = guard(`cannot read the seed ${src}`, () => planSeed(src, opts.writableWorkProducts, early.onWalked));
+    const scope = guard(`cannot read the seed ${src}`, () => symlinkScope(src, opts.cwd ?? process.cwd(), realDestPath(dest)));
+    const { layout, plan } = await guardAsync(`cannot read the seed ${src}`, () => planSeed(src, opts.writableWorkProducts, scope, early.onWalked, opts.signal));
     opts.debug?.(`seed ${src}: ${layout} layout, ${plan.names.length} files, ${plan.dirs.length} dirs, ${plan.skipped.length} skipped`);
+    if (opts.debug) for (const s of plan.skipped) if (!s.reason.endsWith(' session')) opts.debug(`skipped ${s.path}: ${s.reason}`);
     const base = { ...idle, layout, files: plan.names.length, skipped: plan.skipped };
     if (plan.names.length === 0) return finish({ ...base, outcome: 'empty-source' });
-    const counted = guard(`cannot read the seed ${src}`, () => countUntil(plan, opts.dryRun ? Infinity : opts.minBytes));
+    const counted = await guardAsync(`cannot read the seed ${src}`, () => countUntil(plan, opts.dryRun ? Infinity : opts.minBytes, opts.signal));
     if (counted.bytes < opts.minBytes) return finish({ ...base, outcome: 'below-threshold', bytes: counted.bytes });
     if (opts.dryRun) return finish({ ...base, outcome: 'seeded', strategy: 'dry-run', bytes: counted.bytes });
     // An exact total: the files past the threshold are counted as they are placed, by whichever thread places them.
@@ -173,7 +178,18 @@ function guard<T>(what: string, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof SeedwrapError) throw err;
-    throw new SeedwrapError('SEED', `${what}: ${describe(err)}`, { cause: err });
+    throw asSeedError(what, err);
   }
+}
+
+async function guardAsync<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw asSeedError(what, err);
+  }
+}
+
+function asSeedError(what: string, err: unknown): SeedwrapError {
+  return err instanceof SeedwrapError ? err : new SeedwrapError('SEED', `${what}: ${describe(err)}`, { cause: err });
 }

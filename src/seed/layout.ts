@@ -10,7 +10,8 @@ import { opendirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { KIND_LINK, KIND_LOCK, KIND_OWN } from './place.ts';
 import { addFile, emptyPlan, joinRel, startGroup, type Plan } from './plan.ts';
-import { addEntry, newWalk, walkDir, type Subdir, type WalkContext, type WalkRules } from './walk.ts';
+import type { Scope } from './scope.ts';
+import { addEntry, checkSize, newWalk, walkDir, type Subdir, type WalkContext, type WalkRules } from './walk.ts';
 
 const SESSION = /^s-([0-9a-z]+)-[0-9a-z]+-([0-9a-z]+)$/;
 const WORKING = /^s-[0-9a-z]+-[0-9a-z]+-working$/;
@@ -72,12 +73,13 @@ function newestSession(names: string[], dir: string): string | undefined {
   return best;
 }
 
-export function planSeed(src: string, writableWorkProducts: boolean, onWalked?: (files: number) => void): { layout: Layout; plan: Plan } {
+/** `scope`: where the seed's symlinks may resolve to (scope.ts). */
+export async function planSeed(src: string, writableWorkProducts: boolean, scope: Scope, onWalked?: (files: number) => void, signal?: AbortSignal): Promise<{ layout: Layout; plan: Plan }> {
   const plan = emptyPlan();
-  const ctx = newWalk(onWalked);
+  const ctx = newWalk(scope, onWalked, signal);
   const crateDirs = readdirSync(src).filter((name) => isCrateDir(src, name));
   if (crateDirs.length === 0) {
-    walkDir(plan, src, '', mirrorRules, ctx);
+    await walkDir(plan, src, '', mirrorRules, ctx);
     return { layout: 'mirror', plan };
   }
   const sessionRules: WalkRules = {
@@ -88,14 +90,15 @@ export function planSeed(src: string, writableWorkProducts: boolean, onWalked?: 
   startGroup(plan, src, '');
   const subdirs: Subdir[] = [];
   for (const entry of readdirSync(src, { withFileTypes: true })) {
-    if (!crateDirs.includes(entry.name)) addEntry(plan, src, entry, '', rustcRules, subdirs);
+    if (!crateDirs.includes(entry.name)) addEntry(plan, src, entry, '', rustcRules, subdirs, scope);
   }
-  for (const [dir, rel, shown] of subdirs) walkDir(plan, dir, rel, rustcRules, ctx, shown);
-  for (const name of crateDirs) planCrateDir(plan, join(src, name), name, sessionRules, ctx);
+  checkSize(plan, src);
+  for (const [dir, rel, shown] of subdirs) await walkDir(plan, dir, rel, rustcRules, ctx, shown);
+  for (const name of crateDirs) await planCrateDir(plan, join(src, name), name, sessionRules, ctx);
   return { layout: 'rustc', plan };
 }
 
-function planCrateDir(plan: Plan, dir: string, rel: string, sessionRules: WalkRules, ctx: WalkContext): void {
+async function planCrateDir(plan: Plan, dir: string, rel: string, sessionRules: WalkRules, ctx: WalkContext): Promise<void> {
   const entries = readdirSync(dir, { withFileTypes: true });
   const names = entries.map((e) => e.name);
   const keep = newestSession(names, dir);
@@ -110,10 +113,11 @@ function planCrateDir(plan: Plan, dir: string, rel: string, sessionRules: WalkRu
     if (name === keep || name === keepLock) continue;
     if (WORKING.test(name) || workingLocks.has(name)) plan.skipped.push({ path, reason: 'unfinished session' });
     else if (SESSION.test(name) || LOCK.test(name)) plan.skipped.push({ path, reason: 'older session' });
-    else addEntry(plan, dir, entry, rel, rustcRules, others);
+    else addEntry(plan, dir, entry, rel, rustcRules, others, ctx.scope);
   }
   if (keepLock !== undefined) addFile(plan, keepLock, KIND_LOCK);
-  for (const [src, childRel, shown] of others) walkDir(plan, src, childRel, rustcRules, ctx, shown);
-  if (keep !== undefined) walkDir(plan, join(dir, keep), joinRel(rel, keep), sessionRules, ctx);
+  checkSize(plan, dir);
+  for (const [src, childRel, shown] of others) await walkDir(plan, src, childRel, rustcRules, ctx, shown);
+  if (keep !== undefined) await walkDir(plan, join(dir, keep), joinRel(rel, keep), sessionRules, ctx);
 }
 

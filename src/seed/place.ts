@@ -43,6 +43,22 @@ export function createPlacer(fs: typeof nodeFs): Placer {
   // "fail if it exists" semantics (link(2), COPYFILE_EXCL, O_EXCL): nothing is
   // ever written through a symlink that might sit at the destination.
   const COPY_FLAGS = fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE;
+  // A copy's source is pinned by a descriptor opened without following a final
+  // symlink, checked to be a regular file, and copied through /proc/self/fd:
+  // a seed file swapped for a symlink, FIFO or device since the walk is never
+  // followed or opened (a FIFO's open would block the seed for ever).
+  const PIN = process.platform === 'linux' ? pinWithoutOpening() : pinOpenedNonBlocking();
+  const VIA_PROC = fs.existsSync('/proc/self/fd');
+
+  /** Linux: O_PATH (0o10000000, absent from fs.constants) names the file without opening it, so no device's open runs. */
+  function pinWithoutOpening(): number {
+    return 0o10000000 | fs.constants.O_NOFOLLOW;
+  }
+
+  /** Platforms without O_PATH (macOS): a non-blocking read-only open, which returns at once even for a FIFO. */
+  function pinOpenedNonBlocking(): number {
+    return fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK;
+  }
 
   function errnoOf(err: unknown): string {
     // isSystemError (src/errors.ts) cannot be used here: this body runs in workers.
@@ -50,10 +66,28 @@ export function createPlacer(fs: typeof nodeFs): Placer {
     return '';
   }
 
-  /** A byte copy with an inode of its own; FICLONE tries a reflink first (btrfs, XFS) and silently copies elsewhere. */
-  function copyOwn(src: string, dst: string, tally: Tally): void {
-    fs.copyFileSync(src, dst, COPY_FLAGS);
+  /**
+   * A byte copy with an inode of its own; FICLONE tries a reflink first (btrfs,
+   * XFS) and silently copies elsewhere. Never more permissive than the source:
+   * copyfile gives DEST the source's mode, set-user-ID bit included (and as
+   * root the copy is root's), so only its permission bits are kept, plus `add`.
+   */
+  function copyOwn(src: string, dst: string, tally: Tally, add = 0): void {
+    const fd = fs.openSync(src, PIN);
+    try {
+      const st = fs.fstatSync(fd);
+      if (!st.isFile()) throw new Error(`seed file ${src} was replaced by something other than a regular file while seeding`);
+      fs.copyFileSync(VIA_PROC ? `/proc/self/fd/${fd}` : copyByPathWithoutProc(src), dst, COPY_FLAGS);
+      fs.chmodSync(dst, (st.mode & 0o777) | add);
+    } finally {
+      fs.closeSync(fd);
+    }
     tally.copied++;
+  }
+
+  /** A sandbox without /proc mounted: copy by path; a swap between the check and the copy is then not caught (docs/seeding.md). */
+  function copyByPathWithoutProc(src: string): string {
+    return src;
   }
 
   /** EXDEV: DEST is on another filesystem (tmpfs such as /dev/shm, a sandbox's bind mount, a container volume). */
@@ -99,10 +133,13 @@ export function createPlacer(fs: typeof nodeFs): Placer {
     }
   }
 
-  /** rustc refuses to reuse a work product whose mode bits are read-only ("output file ... is not writeable"), even as root. */
+  /**
+   * rustc refuses to reuse a work product whose mode bits are read-only
+   * ("output file ... is not writeable"), even as root: owner read and write
+   * are added; group and other get only what the source gives them.
+   */
   function ownWritable(src: string, dst: string, tally: Tally): void {
-    copyOwn(src, dst, tally);
-    fs.chmodSync(dst, 0o644);
+    copyOwn(src, dst, tally, 0o600);
   }
 
   /** rustc silently ignores a session whose lock file is missing or read-only; the umask must not decide the mode. */

@@ -30,10 +30,11 @@
  * delivers the queued signal in the poll phase, before the check phase).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, linkSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { BUNDLE, destState, NODE, scratch, staging } from './helpers.ts';
+import { BUNDLE, destState, isRoot, NODE, scratch, staging } from './helpers.ts';
 
 function bigSeed(root: string): string {
   mkdirSync(join(root, 'originals'));
@@ -86,3 +87,81 @@ describe('wrapper, sync and threads strategies: a signal during seeding is not l
     expect(existsSync(join(root, 'started'))).toBe(false);
   });
 });
+
+/**
+ * Issue 10, item 7: a seed file replaced by a FIFO between the walk and the
+ * placement blocked `seedwrap seed` for ever (a copy opened it; no signal
+ * handler can run while a synchronous open blocks), in either placement loop.
+ * The fixture swaps the file at the exact moment the plan is made.
+ */
+describe('a seed file swapped for a FIFO or a device after the walk', () => {
+  async function swapRun(kind: 'fifo' | 'device', strategy: string) {
+    const root = scratch(`swap-${kind}`);
+    const session = join(root, 'seed/c-1ab/s-a-b-c');
+    mkdirSync(session, { recursive: true });
+    writeFileSync(join(root, 'seed/c-1ab/s-a-b.lock'), '');
+    for (let i = 0; i < 20; i++) writeFileSync(join(session, `cgu${i}.o`), `object ${i}`);
+    const victim = join(session, 'cgu7.o');
+    const fixture = await bundle(root, 'swap-after-plan.ts');
+    const dest = join(root, 'out', 'dest');
+    const r = await execa(NODE, [fixture, join(root, 'seed'), dest, victim, kind], { reject: false, timeout: 30_000, env: { SEEDWRAP_SEED_STRATEGY: strategy } });
+    return { r, dest, victim };
+  }
+
+  it.each(['sync', 'threads'])('FIFO, %s: the seed fails naming the file, never opens it, DEST empty, no staging', async (strategy) => {
+    const { r, dest, victim } = await swapRun('fifo', strategy);
+    expect(r.timedOut).toBe(false); // was: blocked in open(2) for ever
+    expect(r.exitCode).toBe(1);
+    expect(String(r.stderr)).toBe(`seedwrap seed: cannot seed ${dest}: seed file ${victim} was replaced by something other than a regular file while seeding`);
+    expect(destState(dest, undefined)).toBe('empty');
+    expect(staging(dest)).toEqual([]);
+  });
+
+  it.skipIf(!isRoot)('device (mknod, as root): refused the same way, never opened', async () => {
+    const { r, dest, victim } = await swapRun('device', 'sync');
+    expect(r.exitCode).toBe(1); // was: the device was opened and its bytes (none) copied as cgu7.o
+    expect(String(r.stderr)).toContain(`seed file ${victim} was replaced`);
+    expect(destState(dest, undefined)).toBe('empty');
+  });
+});
+
+/**
+ * Issue 10, item 7: SIGTERM is honoured in every seeding phase, the walk
+ * included. The walk was one synchronous call: 250 directory symlinks to one
+ * 20k-file directory took 45 s to plan, with SIGTERM waiting behind it.
+ * Proof of promptness without a timing assertion: the plan's debug line
+ * (printed when the walk ends) never appears.
+ */
+describe('SIGTERM during the walk', () => {
+  it('the wrapper stops walking, prints no plan, starts no child, exits 143', async () => {
+    const root = scratch('walk-sig');
+    const seed = join(root, 'seed');
+    mkdirSync(join(seed, 'real'), { recursive: true });
+    for (let f = 0; f < 5000; f++) writeFileSync(join(seed, 'real', `f${f}`), '');
+    for (let v = 0; v < 150; v++) symlinkSync('real', join(seed, `v${v}`)); // 755,000 paths: seconds of walking
+    const dest = join(root, 'out', 'dest');
+    const child = spawn(NODE, [BUNDLE, '--copy-seed', seed, dest, '--seed-min-mb', '0', '--', '/bin/sh', '-c', 'touch started'], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, RULES_RUST_PROCESS_WRAPPER_DEBUG: '1' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    // Past the first 5,000 files the walk says whether it boots a seed worker: it is walking.
+    await until('walking', () => /seed worker/.test(stderr) || child.exitCode !== null);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(stderr).not.toMatch(/mirror layout, \d+ files/); // the walk never finished
+    expect(existsSync(join(root, 'started'))).toBe(false);
+    expect(destState(dest, undefined)).toMatch(/absent|empty/);
+    expect(staging(dest)).toEqual([]);
+  }, 60_000);
+});
+
+async function bundle(dir: string, fixture: string): Promise<string> {
+  const { build } = await import('esbuild');
+  const outfile = join(dir, fixture.replace(/\.ts$/, '.cjs'));
+  await build({ entryPoints: [join(import.meta.dirname, '../seed/fixtures', fixture)], outfile, bundle: true, platform: 'node', format: 'cjs', logLevel: 'warning' });
+  return outfile;
+}

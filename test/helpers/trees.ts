@@ -3,8 +3,10 @@ import { join } from 'node:path';
 
 /**
  * A DAG of directory symlinks under `root`: levels `l0..lk`, each holding a
- * file `f` and two symlinks `a`, `b` to the next level. Walked path by path,
- * `l0` holds 2^(k+1)-1 files; the walk refuses it past walk.ts's MAX_VISITS.
+ * file `f` and two symlinks `a`, `b` to the next level. Seed `root` itself:
+ * the links lead to siblings, which only a seed holding them may follow
+ * (scope.ts). Walked path by path, `l<i>` is reached 2^(i+1)-1 times and the
+ * tree holds 2^(k+2)-k-3 files; the walk refuses it past walk.ts's MAX_VISITS.
  * Returns `root`.
  */
 export function symlinkDag(root: string, k: number): string {

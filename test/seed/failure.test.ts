@@ -74,3 +74,29 @@ describe('kill -9 during a large seed', () => {
     expect(readdirSync(parent)).toEqual(['dest']);
   });
 });
+
+/**
+ * Issue 10, item 11: the clean-up removed every `.<DEST>.seedwrap-staging-*`
+ * name whose pid part was not a number (Number('notes.txt') is NaN), so a
+ * user's `.dest.seedwrap-staging-notes.txt` was deleted. Only directories named
+ * exactly as createStaging names them, with a pid that is gone, are removed.
+ * 4194305 is above Linux's largest possible pid (2^22): never alive.
+ */
+describe('leftover clean-up', () => {
+  it("removes a dead run's staging directory and nothing else that merely shares the prefix", async () => {
+    const parent = join(root, 'lookalikes');
+    mkdirSync(join(parent, 'src'), { recursive: true });
+    writeFileSync(join(parent, 'src/f'), 'f');
+    const p = '.dest.seedwrap-staging-';
+    const dead = `${p}4194305-deadbeef`;
+    mkdirSync(join(parent, dead));
+    writeFileSync(join(parent, dead, 'half-placed'), '');
+    const theirs = [`${p}notes.txt`, `${p}notes`, `${p}4194305-deadbeef.bak`, `${p}4194305-cafebabe`, `${p}-1-abcdabcd`, `${p}0-abcdabcd`, `${p}12x-abcdabcd`];
+    for (const name of theirs) {
+      if (name.endsWith('notes')) mkdirSync(join(parent, name));
+      else writeFileSync(join(parent, name), 'mine'); // `…4194305-cafebabe` is named like ours but is a file
+    }
+    await seed(join(parent, 'src'), join(parent, 'dest'), { minBytes: 0, writableWorkProducts: false });
+    expect(readdirSync(parent).sort()).toEqual(['dest', 'src', ...theirs].sort());
+  });
+});

@@ -66,21 +66,24 @@ describe('rustc layout', () => {
 });
 
 describe('mirrored trees', () => {
-  it('mirrors any other tree 1:1, following symlinks to files and directories', async () => {
+  it('mirrors any other tree 1:1, following symlinks to files and directories within it (and no further)', async () => {
     const root = fresh('mirror');
     const src = join(root, 'src');
     put(join(src, 'a/b/c.txt'), 'c', 0o600);
     put(join(src, 'top.txt'), 'top', 0o755);
+    put(join(src, 'in/file.txt'), 'inside');
+    put(join(src, 'in/dir/inner.txt'), 'inner');
     put(join(root, 'outside/file.txt'), 'outside');
-    put(join(root, 'outside/dir/inner.txt'), 'inner');
-    symlinkSync(join(root, 'outside/file.txt'), join(src, 'link.txt'));
-    symlinkSync(join(root, 'outside/dir'), join(src, 'linkdir'));
+    symlinkSync(join(src, 'in/file.txt'), join(src, 'link.txt'));
+    symlinkSync('in/dir', join(src, 'linkdir'));
+    symlinkSync(join(root, 'outside/file.txt'), join(src, 'out.txt'));
     const dest = join(root, 'dest');
     const report = await seed(src, dest, { minBytes: 0, writableWorkProducts: false });
-    expect(report).toMatchObject({ outcome: 'seeded', layout: 'mirror', files: 4, linked: 4, copied: 0, skipped: [] });
+    expect(report).toMatchObject({ outcome: 'seeded', layout: 'mirror', files: 6, linked: 6, copied: 0 });
+    expect(report.skipped).toEqual([{ path: join(src, 'out.txt'), reason: `symlink to ${join(root, 'outside/file.txt')}, outside the seed and the execroot's output tree` }]);
     const snap = snapshot(dest);
-    expect([...snap.keys()].sort()).toEqual(['a', 'a/b', 'a/b/c.txt', 'link.txt', 'linkdir', 'linkdir/inner.txt', 'top.txt']);
-    expect(snap.get('link.txt')).toMatchObject({ type: 'file', ino: statSync(join(root, 'outside/file.txt')).ino });
+    expect([...snap.keys()].sort()).toEqual(['a', 'a/b', 'a/b/c.txt', 'in', 'in/dir', 'in/dir/inner.txt', 'in/file.txt', 'link.txt', 'linkdir', 'linkdir/inner.txt', 'top.txt']);
+    expect(snap.get('link.txt')).toMatchObject({ type: 'file', ino: statSync(join(src, 'in/file.txt')).ino });
     expect(snap.get('linkdir')?.type).toBe('dir');
     expect(snap.get('a/b/c.txt')?.mode).toBe(0o600);
     expect(snap.get('top.txt')?.mode).toBe(0o755);

@@ -76,8 +76,15 @@ describe('a seeded rebuild', () => {
     expectSeedUnchanged();
   });
 
-  it('loads a seed whose every file is a symlink (a sandbox stages inputs that way)', async () => {
-    const farm = join(root, 'farm');
+  it('loads a seed whose every file is a symlink into the execroot (a sandbox stages inputs that way)', async () => {
+    // <ob>/execroot/ws/bazel-out is the seed here; the sandbox's copy of the
+    // tree links each file to it, through that path, as Bazel does.
+    const ob = join(root, 'ob');
+    mkdirSync(join(ob, 'execroot/ws'), { recursive: true });
+    symlinkSync(seedDir, join(ob, 'execroot/ws/bazel-out'));
+    const cwd = join(ob, 'sandbox/linux-sandbox/1/execroot/ws');
+    const farm = join(cwd, 'bazel-out');
+    mkdirSync(cwd, { recursive: true });
     const mirror = (src: string, dst: string): void => {
       mkdirSync(dst);
       for (const name of readdirSync(src)) {
@@ -86,10 +93,10 @@ describe('a seeded rebuild', () => {
         else symlinkSync(s, join(dst, name));
       }
     };
-    mirror(seedDir, farm);
+    mirror(join(ob, 'execroot/ws/bazel-out'), farm);
     const incr = join(root, 'incr-farm');
-    const report = await seed(farm, incr, { minBytes: 0, writableWorkProducts: true });
-    expect(report.outcome).toBe('seeded');
+    const report = await seed(farm, incr, { minBytes: 0, writableWorkProducts: true, cwd });
+    expect(report).toMatchObject({ outcome: 'seeded', skipped: [] });
     const { session } = sessionOf(incr);
     for (const name of readdirSync(session)) expect(lstatSync(join(session, name)).isFile()).toBe(true);
 
@@ -97,7 +104,7 @@ describe('a seeded rebuild', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     removeTree(incr);
-    removeTree(farm);
+    removeTree(ob);
     expectSeedUnchanged();
   });
 
