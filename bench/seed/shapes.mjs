@@ -8,7 +8,7 @@
 // on a shared machine the load changes between rounds, not within one.
 //
 //   node bench/seed/shapes.mjs [--work DIR] [--rounds N] [--only TEXT]
-//        [--bundle FILE]... [--env NAME=VALUE]...
+//        [--bundle FILE]... [--env NAME=VALUE]... [--seed-prev-dir]
 // Shapes:
 //   flat 100k    d{i/100}/f{i}.bin, 1,000 directories of 100 files written one
 //                directory after the other (bench.mjs's synthetic 100k tree)
@@ -20,6 +20,10 @@
 // and scripts run it (default dist/seedwrap.cjs); give two (e.g. a build of
 // the previous commit) for a before/after in the same rounds. --env adds a
 // variant per bundle with that variable set (e.g. SEEDWRAP_SEED_STRATEGY=sync).
+// --seed-prev-dir adds the wrapper's per-action seeding (`--seed-prev-dir SRC
+// DEST --exit-early true`, links only) per bundle: `seedwrap seed` gives every
+// *.o of a rustc layout its own inode (a byte copy on ext4), which `cp -al`
+// does not, so on the real incremental dirs only this variant does cp's work.
 // Writes bench/seed/results-shapes.json (results-shapes-only.json with --only)
 // and prints a markdown table; the load average is sampled before every round.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -86,7 +90,10 @@ function timed(cmd, cmdArgs, env) {
   if (r.status !== 0) throw new Error(`${cmd} ${cmdArgs.join(' ')}: exit ${r.status}: ${r.stderr}`);
   const [user, sys, rssKiB] = readFileSync(TIMEFILE, 'utf8').trim().split('\n').pop().split(' ').map(Number);
   const json = r.stdout.startsWith('{') ? JSON.parse(r.stdout) : undefined;
-  return { wall, cpu: (user + sys) * 1000, rssMiB: rssKiB / 1024, inproc: json?.ms, strategy: json?.strategy, files: json?.files };
+  // The wrapper's debug line: `--seed-prev-dir SRC DEST: seeded, N linked, M copied, B bytes, X ms (strategy)`.
+  const line = /: seeded, (\d+) linked, (\d+) copied, \d+ bytes, ([\d.]+) ms \((\w+)\)/.exec(r.stderr);
+  const fromLine = line ? { inproc: Number(line[3]), strategy: line[4], files: Number(line[1]) + Number(line[2]) } : {};
+  return { wall, cpu: (user + sys) * 1000, rssMiB: rssKiB / 1024, inproc: json?.ms, strategy: json?.strategy, files: json?.files, ...fromLine };
 }
 
 const DEST = join(WORK, 'dest-shapes');
@@ -97,9 +104,16 @@ delete baseEnv.NODE_OPTIONS;
 delete baseEnv.NODE_EXTRA_CA_CERTS; // Node 20 parses it at start-up (docs/benchmarks-startup.md); a Bazel action does not get it
 
 const variants = [['cp -al', (src) => timed('cp', ['-al', src, DEST], baseEnv)]];
+const PREV = argv.includes('--seed-prev-dir');
 for (const [b, bundle] of BUNDLES.entries()) {
   const label = BUNDLES.length === 1 ? 'seed' : `seed#${b} ${basename(bundle)}`;
   variants.push([label, (src) => timed(bundle, ['seed', src, DEST, '--json'], baseEnv)]);
+  // --seed-prev-dir: the per-action form, which hard-links every file (`seedwrap seed` copies each
+  // *.o of a rustc layout, as --copy-seed does: rustc rewrites them); its time from the debug line.
+  if (PREV) {
+    const prevArgs = (src) => ['--seed-prev-dir', src, DEST, '--seed-min-mb', '0', '--exit-early', 'true', '--', '/bin/true'];
+    variants.push([`${label} --seed-prev-dir`, (src) => timed(bundle, prevArgs(src), { ...baseEnv, RULES_RUST_PROCESS_WRAPPER_DEBUG: '1' })]);
+  }
   for (const e of ENVS) {
     const [k, v] = e.split('=');
     variants.push([`${label} ${e}`, (src) => timed(bundle, ['seed', src, DEST, '--json'], { ...baseEnv, [k]: v })]);
@@ -135,7 +149,7 @@ for (const [name, make] of shapes) {
       maxRssMiB: +Math.max(...rs.map((x) => x.rssMiB)).toFixed(1),
       wholeRatio: +median(per((x) => x.wall)).toFixed(2),
       wholeRange: range(per((x) => x.wall)).map((x) => +x.toFixed(2)),
-      cpuRatio: +median(rs.map((x, i) => x.cpu / cp[i].cpu)).toFixed(2),
+      cpuRatio: cp.some((x) => x.cpu === 0) ? null : +median(rs.map((x, i) => x.cpu / cp[i].cpu)).toFixed(2), // GNU time counts in 10 ms
     };
     if (rs[0].inproc !== undefined) {
       Object.assign(v, {
@@ -165,7 +179,7 @@ for (const r of rows) {
   const cp = r.variants['cp -al'];
   for (const [k, v] of Object.entries(r.variants)) {
     if (k === 'cp -al') continue;
-    lines.push(`| ${r.name} | ${k} | ${v.files} | ${cp.wallMs} | **${v.inprocRatio}×** (${v.inprocRange.join('–')}) | **${v.wholeRatio}×** (${v.wholeRange.join('–')}) | ${v.cpuRatio}× | ${v.maxRssMiB} MiB (cp ${cp.maxRssMiB}) | ${v.strategies.join(', ')} | ${range(r.loads).map((l) => l.toFixed(1)).join('–')} |`);
+    lines.push(`| ${r.name} | ${k} | ${v.files} | ${cp.wallMs} | **${v.inprocRatio}×** (${v.inprocRange.join('–')}) | **${v.wholeRatio}×** (${v.wholeRange.join('–')}) | ${v.cpuRatio === null ? '—' : `${v.cpuRatio}×`} | ${v.maxRssMiB} MiB (cp ${cp.maxRssMiB}) | ${v.strategies.join(', ')} | ${range(r.loads).map((l) => l.toFixed(1)).join('–')} |`);
   }
 }
 console.log(lines.join('\n'));
