@@ -3,19 +3,21 @@
 // for the default test run. Each part prints one line of figures; the last line
 // is a JSON summary; the exit code is 1 if any run broke an invariant.
 //
-//   node scripts/soak.mjs [parts...] [--kills N] [--runs N] [--requests N] [--procs N] [--bundle PATH]
+//   node scripts/soak.mjs [parts...] [--kills N] [--runs N] [--requests N] [--procs N] [--attacks N] [--bundle PATH]
 //
 // parts: kills (kill -9 / SIGTERM of a seeding seedwrap at random moments),
 //        concurrent (N processes seeding one source: to N DESTs, and to one DEST),
 //        wrapper (wrapper runs in a row), worker (4-way multiplexed requests),
-//        default: all four. Counts also come from SOAK_KILLS, SOAK_RUNS,
-//        SOAK_REQUESTS, SOAK_PROCS. Defaults: 200 kills, 1,000 runs, 10,000
-//        requests, 8 processes. CI runs a smaller count (docs/reliability.md).
+//        attacks (issue 10's seeding attacks: a 5,000,000-path fan, FIFOs
+//        swapped in mid-seed, SIGTERM while walking; --attacks N rounds),
+//        default: all five. Counts also come from SOAK_KILLS, SOAK_RUNS,
+//        SOAK_REQUESTS, SOAK_PROCS, SOAK_ATTACKS. Defaults: 200 kills, 1,000 runs, 10,000
+//        requests, 8 processes, 20 attack rounds. CI runs a smaller count (docs/reliability.md).
 //
 // The vitest suite test/faults/load.test.ts imports these functions with small counts.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -319,16 +321,108 @@ export async function soakWorker({ bundle = DEFAULT_BUNDLE, requests = 10_000, c
   return t;
 }
 
+/**
+ * Issue 10's seeding attacks, at length: the issue's own fan (250 directory
+ * symlinks to one 20,000-file directory: 5,000,000 paths) must be refused by
+ * the total bound; `rounds` times, each of 1,500 `*.o` of a rustc seed is swapped for
+ * a FIFO by another process while `seedwrap seed` copies them (it must end by
+ * itself: fail cleanly or finish, never block); and `rounds` times SIGTERM
+ * reaches the wrapper at a random moment while it walks a 755,000-path seed
+ * (exit 143, no child, nothing left; the time from the signal to the exit is
+ * reported, not judged).
+ */
+export async function soakAttacks({ bundle = DEFAULT_BUNDLE, rounds = 20, log = () => {} } = {}) {
+  const root = mkdtempSync(join(tmpdir(), 'seedwrap-soak-attacks-'));
+  const t = { rounds, fanSeconds: 0, fifoEndedAlone: 0, fifoFailedCleanly: 0, fifoSeeded: 0, termExited143: 0, termMs: [], failures: [] };
+  try {
+    // 1. The fan.
+    const fan = join(root, 'fan');
+    mkdirSync(join(fan, 'real'), { recursive: true });
+    for (let f = 0; f < 20_000; f++) writeFileSync(join(fan, 'real', `f${f}`), '');
+    for (let v = 0; v < 250; v++) symlinkSync('real', join(fan, `v${v}`));
+    const t0 = Date.now();
+    const r = await run(bundle, ['seed', '--dry-run', fan, join(root, 'fan-dest')]);
+    t.fanSeconds = (Date.now() - t0) / 1000;
+    if (r.code !== 1 || !/more than 1000000 files and directories \(the limit/.test(r.stderr)) t.failures.push(`fan: exit ${r.code} ${r.stderr.trim()}`);
+    rmSync(fan, { recursive: true, force: true });
+    log(`  attacks: fan refused in ${t.fanSeconds.toFixed(1)} s`);
+
+    // 2. FIFOs swapped in mid-seed: made beforehand, renamed over the *.o files once the staging directory appears.
+    for (let i = 0; i < rounds; i++) {
+      const seed = join(root, `fifo${i}`, 'seed');
+      const session = join(seed, 'c-1ab', 's-a-b-c');
+      const side = join(root, `fifo${i}`, 'fifos');
+      mkdirSync(session, { recursive: true });
+      mkdirSync(side);
+      writeFileSync(join(seed, 'c-1ab', 's-a-b.lock'), '');
+      const names = Array.from({ length: 1500 }, (_, f) => `cgu${f}.o`);
+      for (const [f, name] of names.entries()) writeFileSync(join(session, name), `object ${f} ${'x'.repeat(4096)}`);
+      await new Promise((res) => spawn('mkfifo', names, { cwd: side, stdio: 'ignore' }).on('exit', res));
+      const dest = join(root, `fifo${i}`, 'dest');
+      const strategy = ['sync', 'threads'][rand(2)];
+      const child = spawn(NODE, [bundle, 'seed', seed, dest], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SEEDWRAP_SEED_STRATEGY: strategy } });
+      let stderr = '';
+      child.stderr.on('data', (c) => (stderr += c));
+      const exited = new Promise((res) => child.on('exit', (code) => res(code)));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      while (stagingOf(dest).length === 0 && child.exitCode === null) await sleep(1);
+      for (const name of names.reverse()) renameSync(join(side, name), join(session, name));
+      const code = await exited;
+      clearTimeout(timer);
+      if (code === null) t.failures.push(`fifo ${i} (${strategy}): blocked, killed after 60 s`);
+      else t.fifoEndedAlone++;
+      const state = destState(dest, undefined);
+      if (code === 0) t.fifoSeeded++;
+      else if (code === 1 && /replaced by something other than a regular file/.test(stderr) && state === 'empty') t.fifoFailedCleanly++;
+      else if (code !== null) t.failures.push(`fifo ${i} (${strategy}): exit ${code}, DEST ${state}: ${stderr.trim()}`);
+      if (stagingOf(dest).length > 0) t.failures.push(`fifo ${i}: staging left`);
+      rmSync(join(root, `fifo${i}`), { recursive: true, force: true });
+    }
+    log(`  attacks: ${rounds} FIFO swaps`);
+
+    // 3. SIGTERM while walking.
+    const wide = join(root, 'wide');
+    mkdirSync(join(wide, 'real'), { recursive: true });
+    for (let f = 0; f < 5000; f++) writeFileSync(join(wide, 'real', `f${f}`), '');
+    for (let v = 0; v < 150; v++) symlinkSync('real', join(wide, `v${v}`));
+    for (let i = 0; i < rounds; i++) {
+      const dest = join(root, 'term', `dest${i}`);
+      mkdirSync(dirname(dest), { recursive: true });
+      const started = join(root, 'term', `started${i}`);
+      const child = spawn(NODE, [bundle, '--copy-seed', wide, dest, '--seed-min-mb', '0', '--', '/bin/sh', '-c', `touch ${started}`], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, RULES_RUST_PROCESS_WRAPPER_DEBUG: '1' } });
+      let stderr = '';
+      child.stderr.on('data', (c) => (stderr += c));
+      const exited = new Promise((res) => child.on('exit', (code) => res(code)));
+      while (!/seed worker/.test(stderr) && child.exitCode === null) await sleep(5);
+      await sleep(rand(1500));
+      const k = performance.now();
+      child.kill('SIGTERM');
+      const code = await exited;
+      t.termMs.push(Math.round(performance.now() - k));
+      if (code === 143) t.termExited143++;
+      else t.failures.push(`term ${i}: exit ${code}`);
+      if (lstatSync(started, { throwIfNoEntry: false })) t.failures.push(`term ${i}: the child started`);
+      if (!['absent', 'empty'].includes(destState(dest, undefined))) t.failures.push(`term ${i}: DEST ${destState(dest, undefined)}`);
+      if (stagingOf(dest).length > 0) t.failures.push(`term ${i}: staging left`);
+    }
+    t.termMs.sort((a, b) => a - b);
+    log(`  attacks: SIGTERM to exit, ms: min ${t.termMs[0]} median ${t.termMs[Math.floor(t.termMs.length / 2)]} max ${t.termMs[t.termMs.length - 1]}`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  return t;
+}
+
 function parseArgs(argv) {
-  const o = { parts: [], kills: Number(process.env.SOAK_KILLS ?? 200), runs: Number(process.env.SOAK_RUNS ?? 1000), requests: Number(process.env.SOAK_REQUESTS ?? 10_000), procs: Number(process.env.SOAK_PROCS ?? 8), bundle: DEFAULT_BUNDLE };
+  const o = { parts: [], kills: Number(process.env.SOAK_KILLS ?? 200), runs: Number(process.env.SOAK_RUNS ?? 1000), requests: Number(process.env.SOAK_REQUESTS ?? 10_000), procs: Number(process.env.SOAK_PROCS ?? 8), attacks: Number(process.env.SOAK_ATTACKS ?? 20), bundle: DEFAULT_BUNDLE };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--kills' || a === '--runs' || a === '--requests' || a === '--procs') o[a.slice(2)] = Number(argv[++i]);
+    if (a === '--kills' || a === '--runs' || a === '--requests' || a === '--procs' || a === '--attacks') o[a.slice(2)] = Number(argv[++i]);
     else if (a === '--bundle') o.bundle = resolve(argv[++i]);
-    else if (['kills', 'concurrent', 'wrapper', 'worker'].includes(a)) o.parts.push(a);
+    else if (['kills', 'concurrent', 'wrapper', 'worker', 'attacks'].includes(a)) o.parts.push(a);
     else throw new Error(`soak: unknown argument ${a}`);
   }
-  if (o.parts.length === 0) o.parts = ['kills', 'concurrent', 'wrapper', 'worker'];
+  if (o.parts.length === 0) o.parts = ['kills', 'concurrent', 'wrapper', 'worker', 'attacks'];
   return o;
 }
 
@@ -344,8 +438,9 @@ async function cli() {
     if (part === 'concurrent') results.concurrent = await soakConcurrent({ bundle: o.bundle, procs: o.procs });
     if (part === 'wrapper') results.wrapper = await soakWrapper({ bundle: o.bundle, runs: o.runs, log });
     if (part === 'worker') results.worker = await soakWorker({ bundle: o.bundle, requests: o.requests, log });
+    if (part === 'attacks') results.attacks = await soakAttacks({ bundle: o.bundle, rounds: o.attacks, log });
     const r = results[part];
-    const brief = Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'samples' && k !== 'failures'));
+    const brief = Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'samples' && k !== 'failures' && k !== 'termMs'));
     log(`soak ${part}: ${r.failures.length === 0 ? 'OK' : `${r.failures.length} FAILURES`} in ${((Date.now() - s) / 1000).toFixed(1)} s ${JSON.stringify(brief)}`);
     if (r.quiescent) log(`  quiescent (request: RSS MB / fds): ${r.quiescent.map((x) => `${x.at}:${x.rssMb}/${x.fds}`).join(' ')}`);
     if (r.samples) log(`  samples (request: RSS MB / fds): ${r.samples.map((x) => `${x.at}:${x.rssMb}/${x.fds}`).join(' ')}`);
