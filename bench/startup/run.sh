@@ -5,8 +5,10 @@
 #                  seedwrap's stdio (stderr piped and forwarded) and waits: the floor for
 #                  any Node wrapper; seedwrap minus this row is what the bundle itself costs
 #   seedwrap       node dist/seedwrap.cjs -- /bin/true
-#   seedwrap-bin   dist/seedwrap.cjs -- /bin/true, through its `#!/usr/bin/env node` line,
-#                  as Bazel runs it
+#   seedwrap-bin   dist/seedwrap.cjs -- /bin/true, through its own `#!` line (the launch
+#                  form that ships), as Bazel runs it
+#   spawn-bin      the bare spawn script behind the bundle's own `#!` line: the floor
+#                  for seedwrap-bin (env(1) runs node in both)
 #   native         bench/native-wrapper -- /bin/true: the hot path of a native wrapper
 #   empty-node+extra-ca  only if NODE_EXTRA_CA_CERTS is set in the caller's env: the empty
 #                  script with it kept (Node 20 reads that file at start-up; 22 and 24 do not)
@@ -64,16 +66,19 @@ const child = spawn(process.argv[2], process.argv.slice(3), { stdio: ['inherit',
 child.stderr.on('data', (b) => process.stderr.write(b));
 child.on('close', (code) => { process.exitCode = code ?? 1; });
 JS
+{ head -n1 "$bundle"; cat "$scratch/spawn.cjs"; } >"$scratch/spawn-bin.cjs"
+chmod +x "$scratch/spawn-bin.cjs"
 
 extra_ca=${NODE_EXTRA_CA_CERTS:-}
 unset NODE_EXTRA_CA_CERTS NODE_OPTIONS
 
-names=(empty-node node-spawn seedwrap seedwrap-bin native)
+names=(empty-node node-spawn seedwrap seedwrap-bin spawn-bin native)
 cmds=(
   "$node $scratch/empty.cjs"
   "$node $scratch/spawn.cjs /bin/true"
   "$node $bundle -- /bin/true"
   "$bundle -- /bin/true"
+  "$scratch/spawn-bin.cjs /bin/true"
   "$native -- /bin/true"
 )
 if [[ -n $extra_ca ]]; then
@@ -85,7 +90,8 @@ fi
 for c in "${cmds[@]}"; do $c >/dev/null || { echo "run.sh: failed: $c" >&2; exit 1; }; done
 
 echo "node $node_version ($node); $(nproc) CPUs; $(uname -r)"
-echo "bundle $bundle: $(wc -c <"$bundle") bytes, sha256 $(sha256sum "$bundle" | cut -c1-16)"
+echo "bundle $bundle: $(wc -c <"$bundle") bytes, sha256 $(sha256sum "$bundle" | cut -c1-16), launched by $(head -n1 "$bundle")"
+echo "$(date -u +%FT%TZ); load $(cat /proc/loadavg)"
 jsons=()
 for r in $(seq "$rounds"); do
   jsons+=("$stem.round$r.json")
@@ -103,3 +109,4 @@ for i in "${!names[@]}"; do
 done
 
 node "$here/summarize.mjs" "$rss" "${jsons[@]}"
+echo "$(date -u +%FT%TZ); load $(cat /proc/loadavg)"

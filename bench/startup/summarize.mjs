@@ -46,7 +46,8 @@ const pairs = [
   ['seedwrap', 'empty-node', '  (target ≤ 1.10)'],
   ['seedwrap-bin', 'empty-node', ''],
   ['node-spawn', 'empty-node', '  (any Node wrapper that spawns)'],
-  ['seedwrap', 'node-spawn', '  (what the bundle adds)'],
+  ['seedwrap', 'node-spawn', '  (what the bundle adds; target ≤ 1.05)'],
+  ['seedwrap-bin', 'spawn-bin', '  (the same, launched through the bundle\'s #! line)'],
   ['seedwrap', 'native', ''],
 ];
 console.log('\nratios: of wall-clock medians [of CPU means, of minima]');

@@ -11,13 +11,12 @@ import { describe, SeedwrapError } from '../errors.ts';
 import { chunkDir, chunksByDirectory, type Chunk } from './chunks.ts';
 import { abandon, checkDest, checkOutsideSeed, cleanLeftovers, createStaging, ensureDest, publish, realDestPath } from './commit.ts';
 import { planSeed, type Layout } from './layout.ts';
-import type { Tally } from './place.ts';
 import type { Plan, Skipped } from './plan.ts';
 import { chooseStrategy, earlyBoot, type Choice, type EarlyBoot } from './strategy.ts';
 import { runAsync } from './strategy-async.ts';
-import { makeDirHere, runSync } from './strategy-sync.ts';
+import { makeDirHere, runSync, type Placed } from './strategy-sync.ts';
 import { dismissIdle, startThreads, type Crew, type Threads } from './strategy-threads.ts';
-import { sizeAtLeast } from './threshold.ts';
+import { countUntil } from './threshold.ts';
 import { checkInterrupted } from './interrupt.ts';
 import { symlinkScope } from './scope.ts';
 
@@ -76,22 +75,23 @@ export async function seedTree(src: string, dest: string, opts: SeedOptions, exa
   try {
     const scope = guard(`cannot read the seed ${src}`, () => symlinkScope(src, opts.cwd ?? process.cwd(), realDestPath(dest)));
     const { layout, plan } = await guardAsync(`cannot read the seed ${src}`, () => planSeed(src, opts.writableWorkProducts, scope, early.onWalked, opts.signal));
-    opts.debug?.(`seed ${src}: ${layout} layout, ${plan.srcs.length} files, ${plan.dirs.length} dirs, ${plan.skipped.length} skipped`);
+    opts.debug?.(`seed ${src}: ${layout} layout, ${plan.names.length} files, ${plan.dirs.length} dirs, ${plan.skipped.length} skipped`);
     if (opts.debug) for (const s of plan.skipped) if (!s.reason.endsWith(' session')) opts.debug(`skipped ${s.path}: ${s.reason}`);
-    const base = { ...idle, layout, files: plan.srcs.length, skipped: plan.skipped };
-    if (plan.srcs.length === 0) return finish({ ...base, outcome: 'empty-source' });
-    const counted = await guardAsync(`cannot read the seed ${src}`, () => sizeAtLeast(plan, opts.dryRun || exactBytes ? Infinity : opts.minBytes, opts.signal));
-    if (counted < opts.minBytes) return finish({ ...base, outcome: 'below-threshold', bytes: counted });
-    if (opts.dryRun) return finish({ ...base, outcome: 'seeded', strategy: 'dry-run', bytes: counted });
-    const { choice, tally } = await stageAndPublish(plan, dest, opts, early);
-    return finish({ ...base, outcome: 'seeded', strategy: choice.strategy, bytes: counted, ...tally });
+    const base = { ...idle, layout, files: plan.names.length, skipped: plan.skipped };
+    if (plan.names.length === 0) return finish({ ...base, outcome: 'empty-source' });
+    const counted = await guardAsync(`cannot read the seed ${src}`, () => countUntil(plan, opts.dryRun ? Infinity : opts.minBytes, opts.signal));
+    if (counted.bytes < opts.minBytes) return finish({ ...base, outcome: 'below-threshold', bytes: counted.bytes });
+    if (opts.dryRun) return finish({ ...base, outcome: 'seeded', strategy: 'dry-run', bytes: counted.bytes });
+    // An exact total: the files past the threshold are counted as they are placed, by whichever thread places them.
+    const { choice, tally } = await stageAndPublish(plan, dest, opts, early, exactBytes ? counted.next : Infinity);
+    return finish({ ...base, outcome: 'seeded', strategy: choice.strategy, ...tally, bytes: counted.bytes + tally.bytes });
   } finally {
     early.release();
     if (!opts.dryRun) ensureDest(dest);
   }
 }
 
-async function stageAndPublish(plan: Plan, dest: string, opts: SeedOptions, early: EarlyBoot): Promise<{ choice: Choice; tally: Tally }> {
+async function stageAndPublish(plan: Plan, dest: string, opts: SeedOptions, early: EarlyBoot, countFrom: number): Promise<{ choice: Choice; tally: Placed }> {
   let staging: string | undefined;
   try {
     staging = createStaging(dest);
@@ -99,7 +99,7 @@ async function stageAndPublish(plan: Plan, dest: string, opts: SeedOptions, earl
     const choice = chooseStrategy(plan, staging, process.env, early.booted);
     opts.debug?.(`strategy ${choice.strategy} (${choice.why}${early.booted > 0 ? ', booted during the walk' : ''})`);
     checkInterrupted(opts.signal);
-    const tally = await place(plan, staging, choice, opts, early);
+    const tally = await place(plan, staging, choice, opts, early, countFrom);
     applyDirModes(plan, staging);
     publish(staging, dest, plan.dirs[0]?.mode ?? 0o755);
     return { choice, tally };
@@ -117,15 +117,15 @@ async function stageAndPublish(plan: Plan, dest: string, opts: SeedOptions, earl
  * 1,000-directory pass on the main thread kept an already booted worker
  * waiting), and the main thread makes only the directories without files.
  */
-async function place(plan: Plan, root: string, choice: Choice, { onProgress, signal, debug }: SeedOptions, early: EarlyBoot): Promise<Tally> {
-  const total = plan.srcs.length;
+async function place(plan: Plan, root: string, choice: Choice, { onProgress, signal, debug }: SeedOptions, early: EarlyBoot, countFrom: number): Promise<Placed> {
+  const total = plan.names.length;
   let done = 0;
   const chunks = chunksByDirectory(plan);
   const crew = choice.strategy === 'threads' ? crewOrNone(early, choice, debug) : undefined;
   if (crew !== undefined) {
     let threads: Threads;
     try {
-      threads = startThreads(plan, root, chunks, crew);
+      threads = startThreads(plan, root, chunks, countFrom, crew);
     } catch (err) {
       dismissIdle(crew); // never got a job: nothing of theirs can be in the staging tree
       throw err;
@@ -138,8 +138,8 @@ async function place(plan: Plan, root: string, choice: Choice, { onProgress, sig
     }
   }
   makeDirs(plan, root);
-  if (choice.strategy === 'async') return runAsync(plan, root, 16, onProgress && (() => onProgress(++done, total)), signal);
-  return runSync(plan, root, chunks, onProgress && ((n) => onProgress((done += n), total)), signal);
+  if (choice.strategy === 'async') return runAsync(plan, root, chunks, countFrom, 16, onProgress && (() => onProgress(++done, total)), signal);
+  return runSync(plan, root, chunks, countFrom, onProgress && ((n) => onProgress((done += n), total)), signal);
 }
 
 /**
@@ -165,7 +165,7 @@ function makeDirs(plan: Plan, root: string): void {
 
 /** The directories no chunk will make (empty, or holding only directories), with any missing parents. */
 function makeDirsWithoutFiles(plan: Plan, root: string, chunks: Chunk[]): void {
-  const withFiles = new Set(chunks.map((c) => chunkDir(plan.rels, c)));
+  const withFiles = new Set(chunks.map((c) => chunkDir(plan.groupRels, c)));
   for (const dir of plan.dirs) if (dir.rel !== '' && !withFiles.has(dir.rel)) makeDirHere(root, dir.rel);
 }
 

@@ -87,7 +87,7 @@ export async function planSeed(src: string, writableWorkProducts: boolean, scope
     dirMode: () => 0o755,
   };
   plan.dirs.push({ rel: '', mode: 0o755 });
-  startGroup(plan);
+  startGroup(plan, src, '');
   const subdirs: Subdir[] = [];
   for (const entry of readdirSync(src, { withFileTypes: true })) {
     if (!crateDirs.includes(entry.name)) addEntry(plan, src, entry, '', rustcRules, subdirs, scope);
@@ -105,7 +105,7 @@ async function planCrateDir(plan: Plan, dir: string, rel: string, sessionRules: 
   const keepLock = keep === undefined ? undefined : lockOf(keep);
   const workingLocks = new Set(names.filter((n) => WORKING.test(n)).map(lockOf));
   plan.dirs.push({ rel, mode: 0o755 });
-  startGroup(plan);
+  startGroup(plan, dir, rel);
   const others: Subdir[] = [];
   for (const entry of entries) {
     const { name } = entry;
@@ -115,7 +115,7 @@ async function planCrateDir(plan: Plan, dir: string, rel: string, sessionRules: 
     else if (SESSION.test(name) || LOCK.test(name)) plan.skipped.push({ path, reason: 'older session' });
     else addEntry(plan, dir, entry, rel, rustcRules, others, ctx.scope);
   }
-  if (keepLock !== undefined) addFile(plan, '', joinRel(rel, keepLock), KIND_LOCK);
+  if (keepLock !== undefined) addFile(plan, keepLock, KIND_LOCK);
   checkSize(plan, dir);
   for (const [src, childRel, shown] of others) await walkDir(plan, src, childRel, rustcRules, ctx, shown);
   if (keep !== undefined) await walkDir(plan, join(dir, keep), joinRel(rel, keep), sessionRules, ctx);

@@ -1,7 +1,8 @@
 import { link } from 'node:fs/promises';
-import { KIND_LINK, type Tally } from './place.ts';
-import type { Plan } from './plan.ts';
-import { newTally, placeHere } from './strategy-sync.ts';
+import { KIND_LINK } from './place.ts';
+import { sourceOf, type Plan } from './plan.ts';
+import type { Chunk } from './chunks.ts';
+import { newTally, placeHere, sizeHere, type Placed } from './strategy-sync.ts';
 import { checkInterrupted } from './interrupt.ts';
 
 /**
@@ -11,24 +12,31 @@ import { checkInterrupted } from './interrupt.ts';
  * (docs/seeding.md); kept so the benchmark keeps measuring it. Anything but a
  * plain link (fallbacks, own inodes, locks) goes through the synchronous placer.
  */
-export async function runAsync(plan: Plan, root: string, limit = 16, onFile?: () => void, signal?: AbortSignal): Promise<Tally> {
+export async function runAsync(plan: Plan, root: string, chunks: Chunk[], countFrom: number, limit = 16, onFile?: () => void, signal?: AbortSignal): Promise<Placed> {
   const tally = newTally();
-  let next = 0;
+  const files = filesOf(chunks);
   async function lane(): Promise<void> {
-    while (next < plan.srcs.length) {
+    for (let f = files.next(); !f.done; f = files.next()) {
       checkInterrupted(signal);
-      await placeOne(plan, root, next++, tally);
+      const [g, i] = f.value;
+      const src = sourceOf(plan, g, i);
+      if (i >= countFrom && plan.kinds[i] !== 2) tally.bytes += sizeHere(src); // 2: KIND_LOCK counts 0
+      const rel = plan.groupRels[g]!;
+      await placeOne(src, `${root}/${rel === '' ? '' : `${rel}/`}${plan.names[i]!}`, plan.kinds[i]!, tally);
       onFile?.();
     }
   }
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, plan.srcs.length)) }, lane));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, plan.names.length)) }, lane));
   return tally;
 }
 
-async function placeOne(plan: Plan, root: string, i: number, tally: Tally): Promise<void> {
-  const src = plan.srcs[i]!;
-  const dst = `${root}/${plan.rels[i]!}`;
-  if (plan.kinds[i] === KIND_LINK) {
+/** Every file as [group, index], shared by the lanes (each takes the next one between its awaits). */
+function* filesOf(chunks: Chunk[]): Generator<[number, number]> {
+  for (const [start, end, g] of chunks) for (let i = start; i < end; i++) yield [g, i];
+}
+
+async function placeOne(src: string, dst: string, kind: number, tally: Placed): Promise<void> {
+  if (kind === KIND_LINK) {
     const linked = await link(src, dst).then(() => true, () => false);
     if (linked) {
       tally.linked++;
@@ -37,5 +45,5 @@ async function placeOne(plan: Plan, root: string, i: number, tally: Tally): Prom
     // Not linkable here: the synchronous placer applies the named fallbacks
     // (or throws the real error).
   }
-  placeHere(src, dst, plan.kinds[i]!, tally);
+  placeHere(src, dst, kind, tally);
 }

@@ -11,7 +11,7 @@
 import { statSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { KIND_LINK, KIND_OWN } from './place.ts';
-import type { Plan } from './plan.ts';
+import { groupOf, sourceOf, type Plan } from './plan.ts';
 import { bootWorkers, dismissIdle, type Crew } from './strategy-threads.ts';
 
 export type Strategy = 'sync' | 'async' | 'threads';
@@ -35,7 +35,7 @@ export interface Choice {
 function crossesDevices(plan: Plan, staging: string): boolean {
   const first = plan.kinds.indexOf(KIND_LINK);
   if (first < 0) return false;
-  return statSync(plan.srcs[first]!).dev !== statSync(staging).dev;
+  return statSync(sourceOf(plan, groupOf(plan, first), first)).dev !== statSync(staging).dev;
 }
 
 /**
@@ -57,7 +57,7 @@ export function chooseStrategy(plan: Plan, staging: string, env: Record<string, 
   const forced = env.SEEDWRAP_SEED_STRATEGY;
   if (forced === 'sync' || forced === 'async') return { strategy: forced, workers: 0, why: 'SEEDWRAP_SEED_STRATEGY' };
   if (forced === 'threads') return { strategy: 'threads', workers: Math.max(workers, 1), why: 'SEEDWRAP_SEED_STRATEGY' };
-  if (plan.srcs.length < Math.min(LINKS_FOR_THREADS, COPIES_FOR_THREADS)) return { strategy: 'sync', workers: 0, why: `${plan.srcs.length} files` };
+  if (plan.names.length < Math.min(LINKS_FOR_THREADS, COPIES_FOR_THREADS)) return { strategy: 'sync', workers: 0, why: `${plan.names.length} files` };
   let links = 0;
   let copies = 0;
   for (const kind of plan.kinds) {

@@ -85,10 +85,10 @@ export async function walkDir(plan: Plan, srcDir: string, rel: string, rules: Wa
   plan.dirs.push({ rel, mode: rules.dirMode(Number(st.mode & 0o7777n)) });
   const entries = readdirSync(srcDir, { withFileTypes: true });
   const subdirs: Subdir[] = [];
-  startGroup(plan);
+  startGroup(plan, srcDir, rel);
   for (const entry of entries) addEntry(plan, srcDir, entry, rel, rules, subdirs, ctx.scope);
   checkSize(plan, shownAs);
-  ctx.onWalked?.(plan.srcs.length);
+  ctx.onWalked?.(plan.names.length);
   if (subdirs.length === 0) return;
   ctx.ancestors.add(id);
   for (const [src, childRel, shown] of subdirs) await walkDir(plan, src, childRel, rules, ctx, shown);
@@ -97,16 +97,16 @@ export async function walkDir(plan: Plan, srcDir: string, rel: string, rules: Wa
 
 /** Refuses a plan past MAX_ENTRIES (checked once per directory). */
 export function checkSize(plan: Plan, shownAs: string): void {
-  if (plan.srcs.length + plan.dirs.length <= MAX_ENTRIES) return;
+  if (plan.names.length + plan.dirs.length <= MAX_ENTRIES) return;
   throw new SeedwrapError('SEED', `the seed has more than ${MAX_ENTRIES} files and directories (the limit; every path through a directory symlink counts), reached at ${shownAs}; refusing to seed it`);
 }
 
 /** Adds one directory entry; directories are collected into `subdirs` for the caller to walk. */
 export function addEntry(plan: Plan, srcDir: string, entry: Dirent, rel: string, rules: WalkRules, subdirs: Subdir[], scope: Scope): void {
-  const src = `${srcDir}/${entry.name}`; // not path.join: it normalises, and this runs once per file
+  if (entry.isFile()) return addFile(plan, entry.name, rules.fileKind(entry.name)); // a name only: no path per file (plan.ts)
+  const src = `${srcDir}/${entry.name}`; // not path.join: it normalises
   const childRel = joinRel(rel, entry.name);
-  if (entry.isFile()) addFile(plan, src, childRel, rules.fileKind(entry.name));
-  else if (entry.isDirectory()) subdirs.push([src, childRel, src]);
+  if (entry.isDirectory()) subdirs.push([src, childRel, src]);
   else if (entry.isSymbolicLink()) followLink(plan, entry, src, childRel, rules, subdirs, scope);
   else plan.skipped.push({ path: src, reason: specialKind(entry) });
 }
@@ -124,7 +124,7 @@ function followLink(plan: Plan, entry: Dirent, src: string, rel: string, rules: 
   if (!isWithin(real, scope.roots)) return void plan.skipped.push({ path: src, reason: `symlink to ${real}, outside the seed and the execroot's output tree` });
   const target = lstatSync(real, { throwIfNoEntry: false });
   if (target === undefined) plan.skipped.push({ path: src, reason: 'dangling symlink' });
-  else if (target.isFile()) addFile(plan, real, rel, rules.fileKind(entry.name));
+  else if (target.isFile()) addFile(plan, entry.name, rules.fileKind(entry.name), real);
   else if (target.isDirectory()) subdirs.push([refuseDestInside(real, src, scope), rel, src]);
   else plan.skipped.push({ path: src, reason: target.isSymbolicLink() ? 'symlink changed while seeding' : `symlink to a ${specialKind(target)}` });
 }

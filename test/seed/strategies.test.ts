@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seed } from '../../src/seed/index.ts';
+import { seed, seedTree } from '../../src/seed/index.ts';
 import { removeTree, snapshot, tempDir } from './helpers.ts';
 
 let root: string;
@@ -88,4 +88,41 @@ describe('a mirrored tree with empty directories, directories holding only direc
       removeTree(base);
     }
   });
+});
+
+describe('the exact byte count of `seedwrap seed` (seedTree with exactBytes)', () => {
+  // Files past the --min-mb threshold are counted by whichever thread places
+  // them (a worker adds its count in shared memory): every strategy, with the
+  // threshold counting nothing, part or all up front, must give the exact sum.
+  it('is the sum of every seeded file, from every strategy and threshold', async () => {
+    const base = tempDir('strategies-bytes');
+    const src = join(base, 'tree');
+    let total = 0;
+    for (let d = 0; d < 100; d++) {
+      mkdirSync(join(src, `d${d}`), { recursive: true });
+      for (let f = 0; f < 100; f++) {
+        const size = (d * 100 + f) % 997;
+        writeFileSync(join(src, `d${d}`, `f${f}`), Buffer.alloc(size, 1));
+        total += size;
+      }
+    }
+    try {
+      const third = Math.floor(total / 3);
+      for (const [strategy, thresholds] of [['sync', [0, third]], ['async', [third]], ['threads', [0, third, total]]] as const) {
+        for (const minBytes of thresholds) {
+          process.env.SEEDWRAP_SEED_STRATEGY = strategy;
+          const dest = join(base, `dest-${strategy}-${minBytes}`);
+          try {
+            const report = await seedTree(src, dest, { minBytes, writableWorkProducts: true }, true);
+            expect(report, `${strategy}, threshold ${minBytes}`).toMatchObject({ outcome: 'seeded', strategy, files: 10_000, linked: 10_000, bytes: total });
+            removeTree(dest);
+          } finally {
+            delete process.env.SEEDWRAP_SEED_STRATEGY;
+          }
+        }
+      }
+    } finally {
+      removeTree(base);
+    }
+  }, 300_000); // six seeds of 10,000 files: a hang guard sized for a busy 2-core machine (load 25 took 90 s)
 });

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { seed } from '../../src/seed/index.ts';
 import { parseMinMb } from '../../src/seed/min-mb.ts';
 import { KIND_LINK } from '../../src/seed/place.ts';
-import { addFile, emptyPlan } from '../../src/seed/plan.ts';
+import { addFile, emptyPlan, startGroup } from '../../src/seed/plan.ts';
 import { sizeAtLeast } from '../../src/seed/threshold.ts';
 import { removeTree, tempDir } from './helpers.ts';
 
@@ -38,8 +38,9 @@ describe('threshold', () => {
     mkdirSync(join(root, 'count'));
     writeFileSync(join(root, 'count/big'), Buffer.alloc(2048));
     const plan = emptyPlan();
-    addFile(plan, join(root, 'count/big'), 'big', KIND_LINK);
-    addFile(plan, join(root, 'count/vanished'), 'vanished', KIND_LINK);
+    startGroup(plan, join(root, 'count'), '');
+    addFile(plan, 'big', KIND_LINK);
+    addFile(plan, 'vanished', KIND_LINK);
     expect(await sizeAtLeast(plan, 1024)).toBe(2048);
     await expect(sizeAtLeast(plan, 4096)).rejects.toThrow(/ENOENT/);
   });
