@@ -86,7 +86,7 @@ export function destState(dest, wantFiles) {
 
 function run(bundle, args, opts = {}) {
   return new Promise((res) => {
-    const child = spawn(NODE, [bundle, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+    const child = spawn(NODE, ['--', bundle, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -113,7 +113,7 @@ export async function soakKills({ bundle = DEFAULT_BUNDLE, kills = 200, log = ()
       const signal = rand(3) === 0 ? 'SIGTERM' : 'SIGKILL';
       t[signal === 'SIGKILL' ? 'sigkill' : 'sigterm']++;
       const strategy = ['sync', 'async', 'threads'][rand(3)];
-      const child = spawn(NODE, [bundle, ...seedArgs(rand(2) ? 'command' : 'wrapper', seed, dest)], { stdio: 'ignore', env: { ...process.env, SEEDWRAP_SEED_STRATEGY: strategy } });
+      const child = spawn(NODE, ['--', bundle, ...seedArgs(rand(2) ? 'command' : 'wrapper', seed, dest)], { stdio: 'ignore', env: { ...process.env, SEEDWRAP_SEED_STRATEGY: strategy } });
       const exited = new Promise((r) => child.on('exit', r));
       await sleep(30 + rand(600));
       child.kill(signal);
@@ -239,7 +239,7 @@ function procSample(pid) {
 export async function soakWorker({ bundle = DEFAULT_BUNDLE, requests = 10_000, concurrency = 4, log = () => {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'seedwrap-soak-worker-'));
   const t = { requests, concurrency, ok: 0, cancelled: 0, failures: [], samples: [], quiescent: undefined, workerExit: null };
-  const worker = spawn(NODE, [bundle, '--persistent_worker'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+  const worker = spawn(NODE, ['--', bundle, '--persistent_worker'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   worker.stderr.on('data', (c) => (stderr += c));
   const waiting = new Map();
@@ -360,7 +360,7 @@ export async function soakAttacks({ bundle = DEFAULT_BUNDLE, rounds = 20, log = 
       await new Promise((res) => spawn('mkfifo', names, { cwd: side, stdio: 'ignore' }).on('exit', res));
       const dest = join(root, `fifo${i}`, 'dest');
       const strategy = ['sync', 'threads'][rand(2)];
-      const child = spawn(NODE, [bundle, 'seed', seed, dest], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SEEDWRAP_SEED_STRATEGY: strategy } });
+      const child = spawn(NODE, ['--', bundle, 'seed', seed, dest], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SEEDWRAP_SEED_STRATEGY: strategy } });
       let stderr = '';
       child.stderr.on('data', (c) => (stderr += c));
       const exited = new Promise((res) => child.on('exit', (code) => res(code)));
@@ -389,7 +389,7 @@ export async function soakAttacks({ bundle = DEFAULT_BUNDLE, rounds = 20, log = 
       const dest = join(root, 'term', `dest${i}`);
       mkdirSync(dirname(dest), { recursive: true });
       const started = join(root, 'term', `started${i}`);
-      const child = spawn(NODE, [bundle, '--copy-seed', wide, dest, '--seed-min-mb', '0', '--', '/bin/sh', '-c', `touch ${started}`], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, RULES_RUST_PROCESS_WRAPPER_DEBUG: '1' } });
+      const child = spawn(NODE, ['--', bundle, '--copy-seed', wide, dest, '--seed-min-mb', '0', '--', '/bin/sh', '-c', `touch ${started}`], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, RULES_RUST_PROCESS_WRAPPER_DEBUG: '1' } });
       let stderr = '';
       child.stderr.on('data', (c) => (stderr += c));
       const exited = new Promise((res) => child.on('exit', (code) => res(code)));

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { readRegularFile } from '../lineFile.ts';
 
 /** What the cache key needs from one request's command line. */
 export interface RustcInvocation {
@@ -81,7 +81,8 @@ function expandParamFiles(args: readonly string[], cwd: string): string[] | unde
       continue;
     }
     try {
-      for (const line of readFileSync(resolve(cwd, a.slice(1)), 'utf8').split('\n')) {
+      // readRegularFile: a FIFO or device as a param file must not block the worker.
+      for (const line of readRegularFile(resolve(cwd, a.slice(1)), 'param file').toString('utf8').split('\n')) {
         const arg = line.endsWith('\r') ? line.slice(0, -1) : line;
         if (arg !== '') out.push(arg);
       }

@@ -18,7 +18,7 @@ export interface Result {
 
 /** Runs the built single-file bundle as a real process, as Bazel would. */
 export async function runBundle(args: string[], opts: { cwd: string; env?: Record<string, string> }): Promise<Result> {
-  const r = await execa(NODE, [BUNDLE, ...args], {
+  const r = await execa(NODE, ['--', BUNDLE, ...args], {
     cwd: opts.cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...opts.env },
     extendEnv: false,
