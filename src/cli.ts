@@ -1,7 +1,7 @@
 import { SeedwrapError } from './errors.ts';
-import { readRegularFile } from './lineFile.ts';
-import { main } from './main.ts';
-import { FORWARDED_SIGNALS, type ForwardedSignal } from './signals.ts';
+import { readRegularFile } from './wrapper/lineFile.ts';
+import { main } from './wrapper/main.ts';
+import { FORWARDED_SIGNALS, type ForwardedSignal } from './wrapper/signals.ts';
 
 /**
  * Bazel runs a worker-capable action one-shot under `--strategy=local` or

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe } from '../errors.ts';
 import { sandboxOf, type Bind, type StableCwd } from '../stableCwd.ts';
-import { childOutputBase } from '../subst.ts';
+import { childOutputBase } from '../wrapper/subst.ts';
 import { crateCompile, crateDirs, hasFinishedSession, isExternalCrate, removeDir } from './crateDir.ts';
 import { maybeEvict } from './evict.ts';
 import { findIncremental, withIncrementalDir, withoutIncremental, type IncrementalFlag } from './incrementalFlag.ts';

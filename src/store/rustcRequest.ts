@@ -1,5 +1,5 @@
 import { basename, resolve } from 'node:path';
-import { readRegularFile } from '../lineFile.ts';
+import { readRegularFile } from '../wrapper/lineFile.ts';
 
 /** What the cache key needs from one request's command line. */
 export interface RustcInvocation {

@@ -22,7 +22,7 @@ export async function runWorker(startupArgs: string[], streams: WorkerStreams, r
     streams.stderr.write(`seedwrap worker: ${err.message}\n`);
     return err.exitCode;
   }
-  const runRequest = run ?? (await import('../main.ts')).main;
+  const runRequest = run ?? (await import('../wrapper/main.ts')).main;
   const hook = flags.incremental ? (await import('../store/workerHook.ts')).createIncrementalHook(flags.incremental) : undefined;
   // The store's size cap travels to each request like a one-shot action's (src/store/settings.ts).
   const env = flags.incremental && streams.env.SEEDWRAP_STORE_MAX_MB === undefined ? { ...streams.env, SEEDWRAP_STORE_MAX_MB: String(flags.incremental.maxBytes / 1048576) } : streams.env;

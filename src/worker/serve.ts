@@ -3,7 +3,7 @@ import type { Io } from '../io.ts';
 import { FrameWriter } from './frame-writer.ts';
 import { FramingError, RequestError, type WorkRequest, type WorkResponse } from './messages.ts';
 import { AutoProtocol } from './protocol.ts';
-import { FORWARDED_SIGNALS, isForwardedSignal } from '../signals.ts';
+import { FORWARDED_SIGNALS, isForwardedSignal } from '../wrapper/signals.ts';
 import { describeError, executeRequest, PREFIX } from './request.ts';
 
 /** The process streams the worker talks over, plus what each request inherits. */

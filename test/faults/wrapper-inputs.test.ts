@@ -9,8 +9,8 @@ import { closeSync, existsSync, openSync, ftruncateSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { MAX_LINE_FILE_BYTES } from '../../src/lineFile.ts';
-import { MAX_EXPANDED_ARGS } from '../../src/paramFile.ts';
+import { MAX_LINE_FILE_BYTES } from '../../src/wrapper/lineFile.ts';
+import { MAX_EXPANDED_ARGS } from '../../src/wrapper/paramFile.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { BUNDLE, isRoot, NODE } from './helpers.ts';
 

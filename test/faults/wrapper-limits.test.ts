@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { MAX_RUSTC_LINE_BYTES } from '../../src/child.ts';
+import { MAX_RUSTC_LINE_BYTES } from '../../src/wrapper/child.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { BUNDLE, NODE } from './helpers.ts';
 

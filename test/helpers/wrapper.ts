@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { execa } from 'execa';
-import { main } from '../../src/main.ts';
+import { main } from '../../src/wrapper/main.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const BUNDLE = join(ROOT, 'dist', 'seedwrap.cjs');

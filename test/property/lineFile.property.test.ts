@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseLines, readLineFile } from '../../src/lineFile.ts';
+import { parseLines, readLineFile } from '../../src/wrapper/lineFile.ts';
 import { SeedwrapError } from '../../src/errors.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { encodeArg, representable } from './lineEncoding.ts';

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SeedwrapError } from '../../src/errors.ts';
-import { prepareArgs } from '../../src/paramFile.ts';
+import { prepareArgs } from '../../src/wrapper/paramFile.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { encodeArg, representable } from './lineEncoding.ts';
 

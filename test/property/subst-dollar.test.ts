@@ -12,8 +12,8 @@
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildChildEnv } from '../../src/env.ts';
-import { applySubsts } from '../../src/subst.ts';
+import { buildChildEnv } from '../../src/wrapper/env.ts';
+import { applySubsts } from '../../src/wrapper/subst.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 const VALUES = ['a$&b', "x$'y", 'x$`y', 'C:$$dir', '$$', '$&$&'];

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SeedwrapError } from '../../src/errors.ts';
-import { applySubsts, parseSubsts, type Mapping } from '../../src/subst.ts';
+import { applySubsts, parseSubsts, type Mapping } from '../../src/wrapper/subst.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 // Keys and text drawn from a small alphabet so `${key}` occurrences are common.

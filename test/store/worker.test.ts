@@ -4,7 +4,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/main.ts';
+import { main } from '../../src/wrapper/main.ts';
 import { runWorker } from '../../src/worker/index.ts';
 import { inspectRustc } from '../../src/store/rustcRequest.ts';
 import { tryLock, unlock } from '../../src/store/lock.ts';

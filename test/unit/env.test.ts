@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildChildEnv } from '../../src/env.ts';
+import { buildChildEnv } from '../../src/wrapper/env.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 const base = (dir: string) => ({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { FLAGS, helpText, parseFlags } from '../../src/flags.ts';
+import { FLAGS, helpText, parseFlags } from '../../src/wrapper/flags.ts';
 import { SeedwrapError } from '../../src/errors.ts';
-import { toOptions } from '../../src/options.ts';
+import { toOptions } from '../../src/wrapper/options.ts';
 
 const run = (argv: string[]) => {
   const r = parseFlags(argv);

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseLines, readLineFile } from '../../src/lineFile.ts';
+import { parseLines, readLineFile } from '../../src/wrapper/lineFile.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 describe('parseLines', () => {

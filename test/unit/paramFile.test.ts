@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { prepareArgs } from '../../src/paramFile.ts';
+import { prepareArgs } from '../../src/wrapper/paramFile.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 describe('prepareArgs', () => {

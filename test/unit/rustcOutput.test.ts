@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LineSplitter } from '../../src/child.ts';
-import { processRustcLine } from '../../src/rustcOutput.ts';
+import { LineSplitter } from '../../src/wrapper/child.ts';
+import { processRustcLine } from '../../src/wrapper/rustcOutput.ts';
 
 const line = (s: string) => Buffer.from(s + '\n');
 const diag = JSON.stringify({ $message_type: 'diagnostic', message: 'm', rendered: 'error: m\n --> a.rs:1:1\n' });

@@ -1,7 +1,7 @@
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applySubsts, findOutputBase, parseSubsts } from '../../src/subst.ts';
+import { applySubsts, findOutputBase, parseSubsts } from '../../src/wrapper/subst.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 describe('parseSubsts', () => {

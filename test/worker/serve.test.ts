@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/main.ts';
+import { main } from '../../src/wrapper/main.ts';
 import { runWorker } from '../../src/worker/index.ts';
 import { WorkerClient, alive, barrier, sh } from './client.ts';
 

@@ -1,4 +1,4 @@
-import { SeedwrapError } from './errors.ts';
+import { SeedwrapError } from '../errors.ts';
 
 /**
  * rustc's `--error-format=json` stream, line by line, as process_wrapper

@@ -3,17 +3,17 @@ import { resolve } from 'node:path';
 import { afterSuccess } from './afterSuccess.ts';
 import { runChild, type ChildSpec, type Sink } from './child.ts';
 import { buildChildEnv } from './env.ts';
-import { SeedwrapError, describe } from './errors.ts';
+import { SeedwrapError, describe } from '../errors.ts';
 import { parseFlags } from './flags.ts';
-import type { Io } from './io.ts';
+import type { Io } from '../io.ts';
 import { readLineFile } from './lineFile.ts';
 import { toOptions, type Options } from './options.ts';
 import { prepareArgs } from './paramFile.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from '../version.ts';
 import { runSeeding } from './seeding.ts';
 import { signalExitCode } from './signals.ts';
-import { planStableCwd, sandboxOf, type StableCwd } from './stableCwd.ts';
-import { findIncremental } from './store/incrementalFlag.ts';
+import { planStableCwd, sandboxOf, type StableCwd } from '../stableCwd.ts';
+import { findIncremental } from '../store/incrementalFlag.ts';
 import { parseSubsts } from './subst.ts';
 
 /**
@@ -35,7 +35,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     const resolvePath = (p: string) => resolve(io.cwd, p);
     const child = prepareChild(opts, parsed.child, io, resolvePath, debug);
     // The store (src/store/) is loaded only for a compile that carries -C incremental.
-    const store = opts.exitEarly || !findIncremental(child.args) ? undefined : (await import('./store/index.ts')).prepareStore(child.args, { cwd: io.cwd, stable: child.stable, env: io.env, warn: (line) => void io.stderr.write(`seedwrap: ${line}\n`), debug });
+    const store = opts.exitEarly || !findIncremental(child.args) ? undefined : (await import('../store/index.ts')).prepareStore(child.args, { cwd: io.cwd, stable: child.stable, env: io.env, warn: (line) => void io.stderr.write(`seedwrap: ${line}\n`), debug });
     if (store) child.args = store.args;
     debug?.(`child argv: ${JSON.stringify(child.args)}`);
 

@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { SeedwrapError } from './errors.ts';
+import { SeedwrapError } from '../errors.ts';
 
 /** One `--subst KEY=VALUE` mapping, in flag order. */
 export interface Mapping {

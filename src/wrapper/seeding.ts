@@ -1,5 +1,5 @@
-import { SeedwrapError, describe } from './errors.ts';
-import type { Io } from './io.ts';
+import { SeedwrapError, describe } from '../errors.ts';
+import type { Io } from '../io.ts';
 import type { Options } from './options.ts';
 
 /**
@@ -12,7 +12,7 @@ import type { Options } from './options.ts';
 export async function runSeeding(opts: Options, resolvePath: (p: string) => string, io: Io, debug?: (line: string) => void): Promise<void> {
   if (!opts.copySeed && !opts.seedPrevDir) return;
   // Loaded only by actions that seed: the engine stays off the plain wrapper path.
-  const { seed } = await import('./seed/index.ts');
+  const { seed } = await import('../seed/index.ts');
   const steps: [string, [string, string] | undefined, boolean][] = [
     // rustc writes into this tree: its *.o work products need inodes of their own.
     ['--copy-seed', opts.copySeed, true],

@@ -1,5 +1,5 @@
 import { closeSync, constants, openSync, writeFileSync } from 'node:fs';
-import { SeedwrapError, describe } from './errors.ts';
+import { SeedwrapError, describe } from '../errors.ts';
 import { readLineFile } from './lineFile.ts';
 import { applySubsts, type Mapping } from './subst.ts';
 

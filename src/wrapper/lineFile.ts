@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { SeedwrapError, describe } from './errors.ts';
+import { SeedwrapError, describe } from '../errors.ts';
 
 /**
  * The most seedwrap reads of one line file (arg, env, param, status file,

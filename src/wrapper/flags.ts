@@ -1,4 +1,4 @@
-import { SeedwrapError } from './errors.ts';
+import { SeedwrapError } from '../errors.ts';
 
 /**
  * process_wrapper's flag grammar, as one declarative table so parsing and

@@ -1,6 +1,6 @@
 import { closeSync, constants, fchmodSync, fstatSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { SeedwrapError, describe, isSystemError } from './errors.ts';
+import { SeedwrapError, describe, isSystemError } from '../errors.ts';
 import type { Options } from './options.ts';
 
 /**

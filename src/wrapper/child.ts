@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
-import { SeedwrapError, describe } from './errors.ts';
+import { SeedwrapError, describe } from '../errors.ts';
 import { notJsonError, processRustcLine, type RustcOutputFormat } from './rustcOutput.ts';
 import { isForwardedSignal, signalExitCode, type ForwardedSignal } from './signals.ts';
 

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { SeedwrapError } from './errors.ts';
-import { parseMinMb } from './seed/min-mb.ts';
+import { SeedwrapError } from '../errors.ts';
+import { parseMinMb } from '../seed/min-mb.ts';
 import type { ParsedFlags } from './flags.ts';
 import type { RustcOutputFormat } from './rustcOutput.ts';
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { SeedwrapError } from './errors.ts';
+import { SeedwrapError } from '../errors.ts';
 import { readLineFile } from './lineFile.ts';
 import { applySubsts, replaceLiteral, type Mapping } from './subst.ts';
 
