@@ -29,13 +29,24 @@ function isUnder(path: string, dir: string): boolean {
  * sandbox's execroot itself where `external/` is a real directory) → where
  * the store really is.
  */
+/**
+ * Local and non-sandboxed worker actions run in the real `<output_base>/execroot/<ws>`.
+ * Bazel 4.2.3 makes `external/` a real directory there whenever the workspace
+ * has an external repository (every rules_rust workspace), and upstream's
+ * `${output_base}` then names the execroot itself: a DIR under it would land
+ * in the execroot, which Bazel clears, so it is mapped to the real base too.
+ */
+function execrootBase(cwd: string): string | undefined {
+  return /^(.+)\/execroot\/[^/]+$/.exec(cwd)?.[1];
+}
+
 export function locateStore(dir: string, cwd: string, stable: StableCwd | undefined, outputBase: string): StoreLocation {
   const pwd = stable?.path ?? cwd;
   if (!isAbsolute(dir)) return { kind: 'action' };
   const seen = resolve(dir);
-  const sandbox = sandboxOf(cwd);
-  if (sandbox && outputBase !== sandbox.outputBase && isUnder(seen, outputBase) && (outputBase === pwd || !isUnder(seen, pwd))) {
-    const real = resolve(sandbox.outputBase, relative(outputBase, seen));
+  const base = sandboxOf(cwd)?.outputBase ?? execrootBase(cwd);
+  if (base !== undefined && outputBase !== base && isUnder(seen, outputBase) && (outputBase === pwd || !isUnder(seen, pwd))) {
+    const real = resolve(base, relative(outputBase, seen));
     // In the namespace: the real directory appears at the path rustc was given.
     if (stable) return { kind: 'store', real, rustcDir: seen, bind: { real, at: seen } };
     return { kind: 'store', real, rustcDir: real };

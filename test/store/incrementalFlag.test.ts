@@ -47,5 +47,9 @@ describe('where the store really is', () => {
     expect(locateStore('/var/tmp/store', sandbox, stable, `${ob}/sandbox/stable`)).toEqual({ kind: 'store', real: '/var/tmp/store', rustcDir: '/var/tmp/store' });
     // Local: ${output_base} is already the real one.
     expect(locateStore(`${ob}/rustc-incremental`, `${ob}/execroot/ws`, undefined, ob)).toEqual({ kind: 'store', real: `${ob}/rustc-incremental`, rustcDir: `${ob}/rustc-incremental` });
+    // Local (and the non-sandboxed worker) with an external repository: external/ is a
+    // real directory in the execroot, so ${output_base} is the execroot itself (as upstream
+    // computes it); the store is still <ob>/rustc-incremental, not a directory Bazel clears.
+    expect(locateStore(`${ob}/execroot/ws/rustc-incremental`, `${ob}/execroot/ws`, undefined, `${ob}/execroot/ws`)).toEqual({ kind: 'store', real: `${ob}/rustc-incremental`, rustcDir: `${ob}/rustc-incremental` });
   });
 });
