@@ -31,7 +31,7 @@ describe.runIf(haveBazel && haveRustc && canNamespace)('the store under real Baz
   let root: string;
   let ob: string;
   const bazel = (...args: string[]) => run([`--output_user_root=${root}`, '--max_idle_secs=60', ...args], ws);
-  const build = (...flags: string[]) => bazel('build', '//:app', '--color=no', '--curses=no', '--spawn_strategy=linux-sandbox', ...flags);
+  const build = (...flags: string[]) => bazel('build', '//:app', '--color=no', '--curses=no', ...(flags.some((f) => f.startsWith('--spawn_strategy=')) ? [] : ['--spawn_strategy=linux-sandbox']), ...flags);
   const INCREMENTAL = '-Cincremental=${output_base}/rustc-incremental';
 
   beforeAll(async () => {
@@ -59,7 +59,7 @@ describe.runIf(haveBazel && haveRustc && canNamespace)('the store under real Baz
     rmSync(ws, { recursive: true, force: true });
   }, 120_000);
 
-  it('reuses the previous build\'s session after a comment edit; without the writable path it compiles from cold and succeeds', async () => {
+  it('reuses the previous build\'s session after a comment edit; without the writable path it compiles from cold and succeeds; processwrapper-sandbox shares linux-sandbox\'s state; local reuses its own', async () => {
     const writable = `--sandbox_writable_path=${ob}/rustc-incremental`;
     const cold = await build(writable, `--define=rustc_flags=${INCREMENTAL}`);
     expect(cold.code, cold.output).toBe(0);
@@ -77,5 +77,19 @@ describe.runIf(haveBazel && haveRustc && canNamespace)('the store under real Baz
     const readOnly = await build(`--define=rustc_flags=${INCREMENTAL}`);
     expect(readOnly.code, readOnly.output).toBe(0);
     expect(readOnly.output).toMatch(new RegExp(`seedwrap: store ${ob}/rustc-incremental: cannot be written \\(EROFS[^\\n]*; compiling from cold in a fresh incremental directory`));
-  }, 300_000);
+
+    // processwrapper-sandbox gets the same stable cwd, so the same command line: it loads linux-sandbox's state.
+    appendFileSync(join(ws, 'app', 'lib.rs'), '// edit 3\n');
+    const pw = await build('--spawn_strategy=processwrapper-sandbox', `--define=rustc_flags=${INCREMENTAL},-Zassert-incr-state=loaded`);
+    expect(pw.code, pw.output).toBe(0);
+    expect(pw.output).toMatch(/"mode":"store"[^\n]*"previous":true/);
+
+    // local: ${output_base} is the real one (another command line than the sandboxes'), reused from build to build.
+    appendFileSync(join(ws, 'app', 'lib.rs'), '// edit 4\n');
+    expect((await build('--spawn_strategy=local', `--define=rustc_flags=${INCREMENTAL}`)).code).toBe(0);
+    appendFileSync(join(ws, 'app', 'lib.rs'), '// edit 5\n');
+    const local = await build('--spawn_strategy=local', `--define=rustc_flags=${INCREMENTAL},-Zassert-incr-state=loaded`);
+    expect(local.code, local.output).toBe(0);
+    expect(local.output).toContain(`-Cincremental=${ob}/rustc-incremental/`);
+  }, 400_000);
 });

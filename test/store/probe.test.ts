@@ -34,6 +34,20 @@ describe('the stable-cwd probe (issue 10 item 10)', () => {
     expect(existsSync(fakeNull)).toBe(true);
   });
 
+  // Inside a user namespace with no mapping, neither `unshare --mount` nor a
+  // nested user namespace is allowed: a real "no namespace here".
+  it.runIf(isRoot)('where no namespace can be made, the compile runs in place with one line naming the real cause', () => {
+    const tmp = tempDir();
+    const ob = join(tmp, 'ob');
+    const cwd = sandboxDir(ob, 3);
+    // The unmapped user is nobody: let it into the test's own directories.
+    execFileSync('chmod', ['-R', '777', tmp]);
+    const r = spawnSync('unshare', ['--user', NODE, BUNDLE, '--subst', 'output_base=${output_base}', '--', '/bin/sh', '-c', 'pwd', 'sh', '-Cincremental=${output_base}/rustc-incremental', '--crate-name=c'], { cwd, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`${cwd}\n`);
+    expect(r.stderr).toMatch(/^seedwrap: stable cwd for -C incremental: no mount namespace can be created here: \S*unshare --mount: unshare: unshare failed: Operation not permitted; \S*unshare --user --map-root-user --mount: unshare: unshare failed: Operation not permitted; rustc runs in \S+ and cannot reuse incremental state made in another sandbox\n$/);
+  });
+
   // A transient failure cannot be produced on demand for real: a fake unshare
   // that fails once (and says why) stands in for it.
   it('reports what unshare said, keeps a success, and does not keep a failure', () => {
