@@ -149,6 +149,32 @@ describe.runIf(haveTools)('the store: rules_rust main actions + -Cincremental=${
     if (rows.length > 0) console.table(rows);
   }, 600_000);
 
+  it('analysis: the compile actions carry what rules_rust main passes, and nothing incremental', async () => {
+    const q = await a.bazel('aquery', 'mnemonic("Rustc.*", deps(//app))', '--output=text', ...flags(a));
+    if (q.code !== 0) throw new Error(q.output);
+    const actions = q.output.split(/\naction '/).slice(1);
+    const of = (label: string, mnemonic: string) => actions.find((x) => x.startsWith(`Compiling ${label} (${mnemonic})'`)) ?? '';
+    expect(actions.map((x) => x.slice(0, x.indexOf("'"))).filter((m) => m.includes('Seeding'))).toEqual([]);
+    for (const label of ALL) {
+      const rustc = of(label, 'Rustc');
+      for (const subst of ["'pwd=${pwd}'", "'exec_root=${exec_root}'", "'output_base=${output_base}'"]) expect(rustc).toContain(`--subst \\\n    ${subst}`);
+      const remaps = ["'--remap-path-prefix=${output_base}=.'", "'--remap-path-prefix=${pwd}=.'"].map((r) => rustc.indexOf(r));
+      expect(remaps[0]).toBeGreaterThan(0);
+      expect(remaps[1]).toBeGreaterThan(remaps[0]!);
+      expect(rustc).toContain("'-Cincremental=${output_base}/rustc-incremental'");
+      expect(rustc).toMatch(/--rustc-output-format \\\n\s+rendered/);
+      // Declared outputs: the crate's files only, never an incremental tree.
+      const outputs = /Outputs: \[([^\]]*)\]/.exec(rustc)?.[1] ?? '';
+      expect(outputs).not.toMatch(/incr|unused_inputs/);
+    }
+    for (const label of PIPELINED) expect(of(label, 'RustcMetadata')).toMatch(/--rustc-quit-on-rmeta \\\n\s+true/);
+    // memchr's cfgs come from its build script's outputs, as rules_rust passes them.
+    const memchr = of('//vendor/memchr:memchr', 'Rustc');
+    expect(memchr).toMatch(/--arg-file \\\n\s+bazel-out\/k8-fastbuild\/bin\/vendor\/memchr\/memchr\.build_script\.flags/);
+    expect(memchr).toMatch(/--env-file \\\n\s+bazel-out\/k8-fastbuild\/bin\/vendor\/memchr\/memchr\.build_script\.env/);
+    expect(memchr).not.toContain('--cfg=memchr_runtime');
+  }, BUILD_TIMEOUT);
+
   it('A, cold: every crate compiled (no seed action), workspace crates keep state in the store, the binary runs', async () => {
     const r = await build(a, 'A cold');
     expect(crates(executed(r, 'Rustc'))).toEqual(ALL);
