@@ -12,7 +12,7 @@
  * absent/empty, exit 128+n.
  *
  * Bug 2 (the wrapper, after 89bef08 "no child after a signal during seeding"):
- * the new check in src/main.ts (`if (io.signal?.aborted) return
+ * the new check in src/wrapper/main.ts (`if (io.signal?.aborted) return
  * signalExitCode(...)` right after `await runSeeding(...)`) never sees a
  * signal that arrived during a *synchronous* seed. The sync strategy (the
  * default below 3,000 links / 48 copies, i.e. most seeds) blocks the event

@@ -5,7 +5,7 @@
  * *replacement patterns*, so `$$`, `$&`, `` $` `` and `$'` inside a value are
  * rewritten instead of inserted literally (upstream's Rust `str::replace` is
  * literal):
- *   - src/subst.ts:54  `text.replaceAll('${' + key + '}', value)`   (--subst, all argv/param/env values)
+ *   - src/subst.ts:54 (now src/wrapper/subst.ts)  `text.replaceAll('${' + key + '}', value)`   (--subst, all argv/param/env values)
  *   - src/env.ts:43    `env[k]!.replaceAll(from, value)`            (workspace status stamps)
  * Fix: pass a replacer function (`() => value`) or use split/join.
  */
