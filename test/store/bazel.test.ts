@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,5 +91,62 @@ describe.runIf(haveBazel && haveRustc && canNamespace)('the store under real Baz
     const local = await build('--spawn_strategy=local', `--define=rustc_flags=${INCREMENTAL},-Zassert-incr-state=loaded`);
     expect(local.code, local.output).toBe(0);
     expect(local.output).toContain(`-Cincremental=${ob}/rustc-incremental/`);
+  }, 400_000);
+});
+
+/**
+ * Local and the non-sandboxed worker run in the real execroot, whose `external/`
+ * is a real directory as soon as the build uses an external repository (every
+ * rules_rust workspace does). Upstream's `${output_base}` then names the execroot
+ * itself; the store must still be `<output_base>/rustc-incremental`, not a
+ * directory inside the execroot. Here the wrapper itself comes from `@ext`.
+ */
+describe.runIf(haveBazel && haveRustc)('the store under real Bazel 4.2.3 local, with an external repository', () => {
+  let ws: string;
+  let root: string;
+  let ob: string;
+  const bazel = (...args: string[]) => run([`--output_user_root=${root}`, '--max_idle_secs=60', ...args], ws);
+  const build = (...flags: string[]) => bazel('build', '//:app', '--color=no', '--curses=no', '--spawn_strategy=local', ...flags);
+  const INCREMENTAL = '-Cincremental=${output_base}/rustc-incremental';
+
+  beforeAll(async () => {
+    ws = mkdtempSync(join(tmpdir(), 'seedwrap-store-local-ws-'));
+    root = mkdtempSync(join(tmpdir(), 'seedwrap-store-local-root-'));
+    cpSync(resolve(import.meta.dirname, 'bazel-ws'), ws, { recursive: true });
+    const ext = join(ws, 'ext');
+    mkdirSync(ext);
+    writeFileSync(join(ext, 'WORKSPACE'), 'workspace(name = "ext")\n');
+    writeFileSync(join(ext, 'BUILD.bazel'), 'exports_files(["seedwrap.cjs"])\n');
+    cpSync(BUNDLE, join(ext, 'seedwrap.cjs'));
+    chmodSync(join(ext, 'seedwrap.cjs'), 0o755);
+    appendFileSync(join(ws, 'WORKSPACE'), `local_repository(name = "ext", path = ${JSON.stringify(ext)})\n`);
+    mkdirSync(join(ws, 'tools'));
+    writeFileSync(join(ws, 'tools', 'BUILD.bazel'), 'alias(name = "seedwrap.cjs", actual = "@ext//:seedwrap.cjs", visibility = ["//visibility:public"])\n');
+    writeFileSync(join(ws, 'BUILD.bazel'), `load("//:defs.bzl", "rlib")\nrlib(name = "app", src = "app/lib.rs", crate = "app", rustc = ${JSON.stringify(RUSTC)})\n`);
+    writeCrate(ws);
+    rmSync(join(ws, 'out'), { recursive: true, force: true });
+    const info = await bazel('info', 'output_base');
+    expect(info.code, info.output).toBe(0);
+    ob = info.output.trim().split('\n').at(-1)!;
+  }, 120_000);
+
+  afterAll(async () => {
+    if (!ws) return;
+    await bazel('shutdown');
+    await new Promise((done) => spawn('chmod', ['-R', 'u+w', root]).on('close', done));
+    rmSync(root, { recursive: true, force: true });
+    rmSync(ws, { recursive: true, force: true });
+  }, 120_000);
+
+  it('keeps the state in <output_base>/rustc-incremental and reuses it after an edit', async () => {
+    const cold = await build(`--define=rustc_flags=${INCREMENTAL}`);
+    expect(cold.code, cold.output).toBe(0);
+    // The precondition this case is about: external/ is a real directory in the execroot.
+    expect(lstatSync(join(ob, 'execroot', 'ws', 'external')).isDirectory()).toBe(true);
+    expect(crateDirsIn(join(ob, 'rustc-incremental')).map((d) => d.split('/').at(-1))).toEqual([expect.stringMatching(/^app-/)]);
+    appendFileSync(join(ws, 'app', 'lib.rs'), '// a comment edit\n');
+    const warm = await build(`--define=rustc_flags=${INCREMENTAL},-Zassert-incr-state=loaded`);
+    expect(warm.code, warm.output).toBe(0);
+    expect(warm.output).toMatch(/"mode":"store"[^\n]*"previous":true/);
   }, 400_000);
 });
