@@ -8,7 +8,12 @@
 //      seedwrap --seed-prev-dir PREV SEED --seed-min-mb 0 --exit-early true
 //      seedwrap --copy-seed SEED INCR --seed-min-mb 0 --write-unused-inputs LIST SEEDPATH -- rustc ... -Cincremental=INCR
 //    with the seed made read-only in between, as Bazel leaves a tree artifact;
-// 4. prints the seeded rebuild against two baselines: a plain compile of the
+// 4. the store (the recommended path): the same crate compiled the way
+//    rules_rust main compiles it with `-Cincremental=${output_base}/rustc-incremental`
+//    added, in two Bazel-shaped sandboxes (…/sandbox/linux-sandbox/1 and /2, as
+//    two builds get); the state lives in <output_base>/rustc-incremental and the
+//    second sandbox loads it (needs root or user namespaces for the stable cwd);
+// 5. prints the rebuilds against two baselines: a plain compile of the
 //    edited crate, which is what rules_rust does today (no -Cincremental), and
 //    a cold incremental compile (what an unseeded incremental build pays);
 //    whether rustc loaded the seeded session (-Zassert-incr-state=loaded,
@@ -17,7 +22,7 @@
 // Everything happens in a temp directory, kept for you to look at (its path is
 // printed at the end; --clean removes it instead).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,9 +81,9 @@ function serdeJsonArgs(incr, extra = []) {
     '--cap-lints', 'allow', `-Cincremental=${incr}`, ...extra];
 }
 
-function seedwrap(args) {
+function seedwrap(args, cwd = work) {
   const started = performance.now();
-  const r = spawnSync(process.execPath, [SEEDWRAP, ...args], { cwd: work, env: { ...env, RULES_RUST_PROCESS_WRAPPER_DEBUG: '1' }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--', SEEDWRAP, ...args], { cwd, env: { ...env, RULES_RUST_PROCESS_WRAPPER_DEBUG: '1' }, encoding: 'utf8' });
   return { status: r.status, stderr: r.stderr, seconds: (performance.now() - started) / 1000 };
 }
 
@@ -86,6 +91,18 @@ const WIDTH = 46;
 /** One result line: labels padded to one column so the figures line up. */
 function row(label, value) {
   console.log(`  ${label.padEnd(WIDTH)} ${value}`);
+}
+
+/**
+ * A compile as rules_rust main runs it, plus the user's one flag, from a fresh
+ * Bazel-shaped sandbox execroot whose inputs are symlinks to the real files.
+ */
+function storeCompile(n, extra = []) {
+  const execroot = join(work, `output_base/sandbox/linux-sandbox/${n}/execroot/ws`);
+  mkdirSync(execroot, { recursive: true });
+  for (const input of ['src', 'deps']) if (!existsSync(join(execroot, input))) symlinkSync(join(work, input), join(execroot, input));
+  return seedwrap(['--subst', 'pwd=${pwd}', '--subst', 'output_base=${output_base}', '--', RUSTC,
+    ...serdeJsonArgs('${output_base}/rustc-incremental', ['--remap-path-prefix=${output_base}=ob', '--remap-path-prefix=${pwd}=.', ...extra])], execroot);
 }
 
 /** "--copy-seed SRC DEST: seeded, 110 linked, 64 copied, ..." from seedwrap's debug output. */
@@ -106,6 +123,11 @@ try {
   const cold = seedwrap(['--', RUSTC, ...serdeJsonArgs(incr)]);
   if (cold.status !== 0) fail(`cold build failed:\n${cold.stderr}`);
   row('cold incremental build (-Cincremental)', `${cold.seconds.toFixed(2)} s`);
+
+  // 4a. the store, first build: cold, state kept in <output_base>/rustc-incremental
+  const storeCold = storeCompile(1);
+  if (storeCold.status !== 0) fail(`store: cold build failed:\n${storeCold.stderr}`);
+  row('store: cold build (sandbox 1)', `${storeCold.seconds.toFixed(2)} s`);
 
   // Between builds Bazel deletes the action's outputs; the previous tree survives as PREV.
   const prev = 'prev/serde_json-incr';
@@ -139,11 +161,18 @@ try {
   row('seeded rebuild (--copy-seed … -- rustc)', `${b.seconds.toFixed(2)} s   ${bCounts ? `${bCounts.linked} linked, ${bCounts.copied} copied (*.o get inodes of their own)` : 'no report'}`);
   row('rustc loaded the seeded session', loaded ? 'yes (-Zassert-incr-state=loaded passed)' : 'NO');
   if (!loaded) fail(`rustc did not reuse the seed:\n${b.stderr}`);
+  // 4b. the store, after the edit: a new sandbox (another N), rustc must load the stored session
+  const storeWarm = storeCompile(2, ['-Zassert-incr-state=loaded']);
+  row('store: rebuild in a new sandbox (sandbox 2)', `${storeWarm.seconds.toFixed(2)} s`);
+  row('rustc loaded the stored session', storeWarm.status === 0 ? 'yes (-Zassert-incr-state=loaded passed)' : 'NO');
+  if (storeWarm.status !== 0) fail(`rustc did not reuse the store:\n${storeWarm.stderr}`);
   const unused = readFileSync(join(work, list), 'utf8');
   row('--write-unused-inputs wrote', JSON.stringify(unused));
+  const ratio2 = (t, base) => (base / t >= 1 ? `${(base / t).toFixed(2)}× faster` : `${(t / base).toFixed(2)}× slower`);
   const ratio = (base) => (base / seeded >= 1 ? `${(base / seeded).toFixed(2)}× faster` : `${(seeded / base).toFixed(2)}× slower`);
   console.log('');
   // The honest comparison is against what a rules_rust rebuild costs today.
+  console.log(`  store rebuild ${storeWarm.seconds.toFixed(2)} s (incl. Node start-up) vs plain rebuild ${plain.seconds.toFixed(2)} s: ${ratio2(storeWarm.seconds, plain.seconds)}`);
   console.log(`  seeded rebuild ${seeded.toFixed(2)} s (both steps, incl. Node start-up) vs plain rebuild ${plain.seconds.toFixed(2)} s: ${ratio(plain.seconds)}`);
   console.log(`  (vs a cold incremental build, ${cold.seconds.toFixed(2)} s: ${ratio(cold.seconds)}; an unseeded incremental build pays that on every sandboxed rebuild)`);
 } catch (err) {
