@@ -26,38 +26,54 @@ function run(args: string[], cwd: string): Promise<{ code: number; output: strin
   });
 }
 
-describe.runIf(haveBazel && haveRustc && canNamespace)('the store under real Bazel 4.2.3 linux-sandbox', () => {
-  let ws: string;
-  let root: string;
-  let ob: string;
+/**
+ * A scratch copy of bazel-ws/ with its own output user root: `tools` puts the
+ * wrapper into the workspace (`//tools:seedwrap.cjs`). Torn down by `close`.
+ */
+async function scratchWorkspace(prefix: string, tools: (ws: string) => void) {
+  const ws = mkdtempSync(join(tmpdir(), `${prefix}-ws-`));
+  const root = mkdtempSync(join(tmpdir(), `${prefix}-root-`));
   const bazel = (...args: string[]) => run([`--output_user_root=${root}`, '--max_idle_secs=60', ...args], ws);
-  const build = (...flags: string[]) => bazel('build', '//:app', '--color=no', '--curses=no', ...(flags.some((f) => f.startsWith('--spawn_strategy=')) ? [] : ['--spawn_strategy=linux-sandbox']), ...flags);
-  const INCREMENTAL = '-Cincremental=${output_base}/rustc-incremental';
-
-  beforeAll(async () => {
-    ws = mkdtempSync(join(tmpdir(), 'seedwrap-store-ws-'));
-    root = mkdtempSync(join(tmpdir(), 'seedwrap-store-root-'));
-    cpSync(resolve(import.meta.dirname, 'bazel-ws'), ws, { recursive: true });
-    mkdirSync(join(ws, 'tools'));
-    cpSync(BUNDLE, join(ws, 'tools', 'seedwrap.cjs'));
-    chmodSync(join(ws, 'tools', 'seedwrap.cjs'), 0o755);
-    writeFileSync(join(ws, 'tools', 'BUILD.bazel'), 'exports_files(["seedwrap.cjs"])\n');
-    writeFileSync(join(ws, 'BUILD.bazel'), `load("//:defs.bzl", "rlib")\nrlib(name = "app", src = "app/lib.rs", crate = "app", rustc = ${JSON.stringify(RUSTC)})\n`);
-    writeCrate(ws);
-    rmSync(join(ws, 'out'), { recursive: true, force: true });
-    const info = await bazel('info', 'output_base');
-    expect(info.code, info.output).toBe(0);
-    ob = info.output.trim().split('\n').at(-1)!;
-    mkdirSync(join(ob, 'rustc-incremental'), { recursive: true });
-  }, 120_000);
-
-  afterAll(async () => {
-    if (!ws) return;
+  cpSync(resolve(import.meta.dirname, 'bazel-ws'), ws, { recursive: true });
+  mkdirSync(join(ws, 'tools'));
+  tools(ws);
+  writeFileSync(join(ws, 'BUILD.bazel'), `load("//:defs.bzl", "rlib")\nrlib(name = "app", src = "app/lib.rs", crate = "app", rustc = ${JSON.stringify(RUSTC)})\n`);
+  writeCrate(ws);
+  rmSync(join(ws, 'out'), { recursive: true, force: true });
+  const info = await bazel('info', 'output_base');
+  expect(info.code, info.output).toBe(0);
+  const ob = info.output.trim().split('\n').at(-1)!;
+  const close = async () => {
     await bazel('shutdown');
     await new Promise((done) => spawn('chmod', ['-R', 'u+w', root]).on('close', done));
     rmSync(root, { recursive: true, force: true });
     rmSync(ws, { recursive: true, force: true });
+  };
+  return { ws, ob, bazel, close };
+}
+
+function executableCopy(dest: string): void {
+  cpSync(BUNDLE, dest);
+  chmodSync(dest, 0o755);
+}
+
+describe.runIf(haveBazel && haveRustc && canNamespace)('the store under real Bazel 4.2.3 linux-sandbox', () => {
+  let scratch: Awaited<ReturnType<typeof scratchWorkspace>> | undefined;
+  let ws: string;
+  let ob: string;
+  const build = (...flags: string[]) => scratch!.bazel('build', '//:app', '--color=no', '--curses=no', ...(flags.some((f) => f.startsWith('--spawn_strategy=')) ? [] : ['--spawn_strategy=linux-sandbox']), ...flags);
+  const INCREMENTAL = '-Cincremental=${output_base}/rustc-incremental';
+
+  beforeAll(async () => {
+    scratch = await scratchWorkspace('seedwrap-store', (dir) => {
+      executableCopy(join(dir, 'tools', 'seedwrap.cjs'));
+      writeFileSync(join(dir, 'tools', 'BUILD.bazel'), 'exports_files(["seedwrap.cjs"])\n');
+    });
+    ({ ws, ob } = scratch);
+    mkdirSync(join(ob, 'rustc-incremental'), { recursive: true });
   }, 120_000);
+
+  afterAll(() => scratch?.close(), 120_000);
 
   it('reuses the previous build\'s session after a comment edit; without the writable path it compiles from cold and succeeds; processwrapper-sandbox shares linux-sandbox\'s state; local reuses its own', async () => {
     const writable = `--sandbox_writable_path=${ob}/rustc-incremental`;
@@ -102,41 +118,26 @@ describe.runIf(haveBazel && haveRustc && canNamespace)('the store under real Baz
  * directory inside the execroot. Here the wrapper itself comes from `@ext`.
  */
 describe.runIf(haveBazel && haveRustc)('the store under real Bazel 4.2.3 local, with an external repository', () => {
+  let scratch: Awaited<ReturnType<typeof scratchWorkspace>> | undefined;
   let ws: string;
-  let root: string;
   let ob: string;
-  const bazel = (...args: string[]) => run([`--output_user_root=${root}`, '--max_idle_secs=60', ...args], ws);
-  const build = (...flags: string[]) => bazel('build', '//:app', '--color=no', '--curses=no', '--spawn_strategy=local', ...flags);
+  const build = (...flags: string[]) => scratch!.bazel('build', '//:app', '--color=no', '--curses=no', '--spawn_strategy=local', ...flags);
   const INCREMENTAL = '-Cincremental=${output_base}/rustc-incremental';
 
   beforeAll(async () => {
-    ws = mkdtempSync(join(tmpdir(), 'seedwrap-store-local-ws-'));
-    root = mkdtempSync(join(tmpdir(), 'seedwrap-store-local-root-'));
-    cpSync(resolve(import.meta.dirname, 'bazel-ws'), ws, { recursive: true });
-    const ext = join(ws, 'ext');
-    mkdirSync(ext);
-    writeFileSync(join(ext, 'WORKSPACE'), 'workspace(name = "ext")\n');
-    writeFileSync(join(ext, 'BUILD.bazel'), 'exports_files(["seedwrap.cjs"])\n');
-    cpSync(BUNDLE, join(ext, 'seedwrap.cjs'));
-    chmodSync(join(ext, 'seedwrap.cjs'), 0o755);
-    appendFileSync(join(ws, 'WORKSPACE'), `local_repository(name = "ext", path = ${JSON.stringify(ext)})\n`);
-    mkdirSync(join(ws, 'tools'));
-    writeFileSync(join(ws, 'tools', 'BUILD.bazel'), 'alias(name = "seedwrap.cjs", actual = "@ext//:seedwrap.cjs", visibility = ["//visibility:public"])\n');
-    writeFileSync(join(ws, 'BUILD.bazel'), `load("//:defs.bzl", "rlib")\nrlib(name = "app", src = "app/lib.rs", crate = "app", rustc = ${JSON.stringify(RUSTC)})\n`);
-    writeCrate(ws);
-    rmSync(join(ws, 'out'), { recursive: true, force: true });
-    const info = await bazel('info', 'output_base');
-    expect(info.code, info.output).toBe(0);
-    ob = info.output.trim().split('\n').at(-1)!;
+    scratch = await scratchWorkspace('seedwrap-store-local', (dir) => {
+      const ext = join(dir, 'ext');
+      mkdirSync(ext);
+      writeFileSync(join(ext, 'WORKSPACE'), 'workspace(name = "ext")\n');
+      writeFileSync(join(ext, 'BUILD.bazel'), 'exports_files(["seedwrap.cjs"])\n');
+      executableCopy(join(ext, 'seedwrap.cjs'));
+      appendFileSync(join(dir, 'WORKSPACE'), `local_repository(name = "ext", path = ${JSON.stringify(ext)})\n`);
+      writeFileSync(join(dir, 'tools', 'BUILD.bazel'), 'alias(name = "seedwrap.cjs", actual = "@ext//:seedwrap.cjs", visibility = ["//visibility:public"])\n');
+    });
+    ({ ws, ob } = scratch);
   }, 120_000);
 
-  afterAll(async () => {
-    if (!ws) return;
-    await bazel('shutdown');
-    await new Promise((done) => spawn('chmod', ['-R', 'u+w', root]).on('close', done));
-    rmSync(root, { recursive: true, force: true });
-    rmSync(ws, { recursive: true, force: true });
-  }, 120_000);
+  afterAll(() => scratch?.close(), 120_000);
 
   it('keeps the state in <output_base>/rustc-incremental and reuses it after an edit', async () => {
     const cold = await build(`--define=rustc_flags=${INCREMENTAL}`);
