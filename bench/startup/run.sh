@@ -8,7 +8,7 @@
 #   seedwrap-bin   dist/seedwrap.cjs -- /bin/true, through its own `#!` line (the launch
 #                  form that ships), as Bazel runs it
 #   spawn-bin      the bare spawn script behind the bundle's own `#!` line: the floor
-#                  for seedwrap-bin (env(1) runs node in both)
+#                  for seedwrap-bin (the same launcher runs node in both)
 #   native         bench/native-wrapper -- /bin/true: the hot path of a native wrapper
 #   empty-node+extra-ca  only if NODE_EXTRA_CA_CERTS is set in the caller's env: the empty
 #                  script with it kept (Node 20 reads that file at start-up; 22 and 24 do not)
@@ -66,7 +66,11 @@ const child = spawn(process.argv[2], process.argv.slice(3), { stdio: ['inherit',
 child.stderr.on('data', (b) => process.stderr.write(b));
 child.on('close', (code) => { process.exitCode = code ?? 1; });
 JS
-{ head -n1 "$bundle"; cat "$scratch/spawn.cjs"; } >"$scratch/spawn-bin.cjs"
+# The launcher: the `#!` line, and the /bin/sh line after it where there is one
+# (`":" //; exec node -- "$0" "$@"`, the form that ships).
+launcher_lines=1
+sed -n 2p "$bundle" | grep -q '^":"' && launcher_lines=2
+{ head -n"$launcher_lines" "$bundle"; cat "$scratch/spawn.cjs"; } >"$scratch/spawn-bin.cjs"
 chmod +x "$scratch/spawn-bin.cjs"
 
 extra_ca=${NODE_EXTRA_CA_CERTS:-}
