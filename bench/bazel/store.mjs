@@ -11,11 +11,11 @@
 //              --//rust:stable_cwd says (default: the wrapper's automatic one)
 //   worker     rules_rust_main, Rustc and RustcMetadata in seedwrap's
 //              persistent worker started with --worker-incremental-dir auto
-//              (the store, at <output_base>/seedwrap-incremental). Not the
-//              -Cincremental=${output_base}/... flag: outside a sandbox seedwrap
-//              resolves ${output_base} to the execroot on Bazel 4.2.3 (its
-//              external/ is a real directory there), which Bazel clears
-//              between builds
+//              (the store, at <output_base>/seedwrap-incremental)
+//   worker-flag the same worker without that startup flag, given the user's
+//              -Cincremental=${output_base}/rustc-incremental instead (outside
+//              a sandbox ${output_base} is the execroot on Bazel 4.2.3, whose
+//              external/ is a real directory; seedwrap maps it to the store)
 //   none       rules_rust_main without -Cincremental, linux-sandbox
 //
 //   node bench/bazel/store.mjs [--rounds N] [--wrapper FILE] [--out FILE.json]
@@ -58,6 +58,11 @@ const CONFIGS = [
       '--strategy=RustcMetadata=worker',
       '--//rust:worker_startup_flags=--worker-incremental-dir,auto',
     ],
+  },
+  {
+    name: 'worker-flag',
+    flags: ['--//rust:flavor=rules_rust_main', SANDBOX, '--//rust:worker=true', '--strategy=Rustc=worker', '--strategy=RustcMetadata=worker', STORE_FLAG],
+    store: true,
   },
   { name: 'none', flags: ['--//rust:flavor=rules_rust_main', SANDBOX] },
 ];
