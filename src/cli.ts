@@ -1,5 +1,6 @@
 import { SeedwrapError } from './errors.ts';
 import { readRegularFile } from './wrapper/lineFile.ts';
+import { isHelpOrVersion } from './wrapper/flags.ts';
 import { main } from './wrapper/main.ts';
 import { FORWARDED_SIGNALS, type ForwardedSignal } from './wrapper/signals.ts';
 
@@ -43,12 +44,10 @@ export async function run(argv: string[]): Promise<number> {
   const controller = new AbortController();
   for (const sig of Object.keys(FORWARDED_SIGNALS) as ForwardedSignal[]) process.on(sig, () => controller.abort(sig));
   const { signal } = controller;
-  const asked = flagPosition(argv).find((a) => ['--help', '-h', '--version', '-V'].includes(a));
-  if (isWorker(argv) && asked !== undefined) {
-    // Bazel never passes these; a person asking gets what they get without --persistent_worker.
-    return main([asked], { cwd: process.cwd(), env: process.env, stdout: 'inherit', stderr: process.stderr, stdin: 'ignore' });
-  }
   if (isWorker(argv)) {
+    // Bazel never passes these; a person asking gets what they get without --persistent_worker.
+    const asked = flagPosition(argv).find(isHelpOrVersion);
+    if (asked !== undefined) return main([asked], { cwd: process.cwd(), env: process.env, stdout: 'inherit', stderr: process.stderr, stdin: 'ignore' });
     // Bazel stops a worker with SIGTERM to its pid alone: the worker passes it
     // on to every in-flight rustc so none is orphaned.
     const { runWorker } = await import('./worker/index.ts');

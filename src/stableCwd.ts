@@ -23,8 +23,7 @@ import { existsSync } from 'node:fs';
 export interface StableCwd {
   /** What `${pwd}` and OUT_DIR are computed from: where the child runs. */
   path: string;
-  /** The real output base, and the directory the tmpfs hides (`<output_base>/sandbox`). */
-  outputBase: string;
+  /** The directory the tmpfs hides (`<output_base>/sandbox`). */
   hidden: string;
   /**
    * Wraps the child's command line so it starts at `path`; each bind makes a
@@ -103,7 +102,6 @@ export function planStableCwd(cwd: string): StableCwdPlan {
     kind: 'stable',
     stable: {
       path,
-      outputBase,
       hidden: base,
       wrap: (program, args, binds = []) => [
         unshare,
@@ -138,7 +136,7 @@ export function chooseNamespaces(unshare: string): string[] | { reason: string }
  * a /dev/null that fails to open (EROFS), which once made this probe report a
  * missing privilege that was there.
  */
-export function probeNamespaces(unshare: string): string[] | { reason: string } {
+function probeNamespaces(unshare: string): string[] | { reason: string } {
   const failures: string[] = [];
   for (const flags of [['--mount'], ['--user', '--map-root-user', '--mount']]) {
     const r = spawnSync(unshare, [...flags, '--propagation', 'private', '/bin/true'], { stdio: 'pipe', timeout: 10_000 });

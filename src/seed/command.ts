@@ -110,6 +110,8 @@ function missingSource(src: string): string | undefined {
  * that cannot be written instead (the nearest one that exists).
  */
 function unwritableParentError(dest: string, shown: string, err: SeedwrapError): SeedwrapError | undefined {
+  // Only a refused write is reworded: any other failure keeps its own message.
+  if (!isSystemError(err.cause, 'EACCES', 'EPERM', 'EROFS')) return undefined;
   let dir = dirname(dest);
   while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
   try {

@@ -10,9 +10,9 @@ export const MAX_MIN_MB = 1_048_576;
 export function parseMinMb(flag: string, value: string): number {
   const shown = JSON.stringify(value);
   if (!/^[0-9]+$/.test(value)) {
-    throw new SeedwrapError('USAGE', `${flag}: expected an unsigned integer number of MiB (0 = always seed), got ${shown}`, { exitCode: 2 });
+    throw new SeedwrapError('USAGE', `${flag}: expected an unsigned integer number of MiB (0 = always seed), got ${shown}`);
   }
   const mb = Number(value);
-  if (mb > MAX_MIN_MB) throw new SeedwrapError('USAGE', `${flag}: ${shown} MiB is too large (at most ${MAX_MIN_MB})`, { exitCode: 2 });
+  if (mb > MAX_MIN_MB) throw new SeedwrapError('USAGE', `${flag}: ${shown} MiB is too large (at most ${MAX_MIN_MB})`);
   return mb;
 }

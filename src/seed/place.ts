@@ -78,7 +78,9 @@ export function createPlacer(fs: typeof nodeFs): Placer {
       const st = fs.fstatSync(fd);
       if (!st.isFile()) throw new Error(`seed file ${src} was replaced by something other than a regular file while seeding`);
       fs.copyFileSync(VIA_PROC ? `/proc/self/fd/${fd}` : copyByPathWithoutProc(src), dst, COPY_FLAGS);
-      fs.chmodSync(dst, (st.mode & 0o777) | add);
+      const want = (st.mode & 0o777) | add;
+      // copyfile already gave DEST the source's whole mode: chmod only to drop set-ID/sticky bits or add `add`.
+      if ((st.mode & 0o7777) !== want) fs.chmodSync(dst, want);
     } finally {
       fs.closeSync(fd);
     }

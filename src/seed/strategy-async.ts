@@ -1,5 +1,5 @@
 import { link } from 'node:fs/promises';
-import { KIND_LINK } from './place.ts';
+import { KIND_LINK, KIND_LOCK } from './place.ts';
 import { sourceOf, type Plan } from './plan.ts';
 import type { Chunk } from './chunks.ts';
 import { newTally, placeHere, sizeHere, type Placed } from './strategy-sync.ts';
@@ -20,7 +20,7 @@ export async function runAsync(plan: Plan, root: string, chunks: Chunk[], countF
       checkInterrupted(signal);
       const [g, i] = f.value;
       const src = sourceOf(plan, g, i);
-      if (i >= countFrom && plan.kinds[i] !== 2) tally.bytes += sizeHere(src); // 2: KIND_LOCK counts 0
+      if (i >= countFrom && plan.kinds[i] !== KIND_LOCK) tally.bytes += sizeHere(src); // a lock file counts 0
       const rel = plan.groupRels[g]!;
       await placeOne(src, `${root}/${rel === '' ? '' : `${rel}/`}${plan.names[i]!}`, plan.kinds[i]!, tally);
       onFile?.();

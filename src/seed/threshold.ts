@@ -24,7 +24,3 @@ export async function countUntil(plan: Plan, limit: number, signal?: AbortSignal
   }
   return { bytes: total, next: plan.names.length };
 }
-
-export async function sizeAtLeast(plan: Plan, limit: number, signal?: AbortSignal): Promise<number> {
-  return (await countUntil(plan, limit, signal)).bytes;
-}

@@ -24,7 +24,7 @@ export interface CrateUse {
   lastUsed: number;
 }
 
-export function crateUses(storeRoot: string): CrateUse[] {
+function crateUses(storeRoot: string): CrateUse[] {
   const out: CrateUse[] = [];
   for (const part of listDir(storeRoot)) {
     if (part.startsWith('.')) continue;
@@ -87,7 +87,7 @@ export function maybeEvict(storeRoot: string, opts: EvictOptions & { intervalMs:
 }
 
 /** Apparent size of a tree (files counted once per name). */
-export function treeBytes(dir: string): number {
+function treeBytes(dir: string): number {
   let total = 0;
   const stack = [dir];
   while (stack.length > 0) {

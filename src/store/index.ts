@@ -6,7 +6,7 @@ import { sandboxOf, type Bind, type StableCwd } from '../stableCwd.ts';
 import { childOutputBase } from '../wrapper/subst.ts';
 import { crateCompile, crateDirs, hasFinishedSession, isExternalCrate, removeDir } from './crateDir.ts';
 import { maybeEvict } from './evict.ts';
-import { findIncremental, withIncrementalDir, withoutIncremental, type IncrementalFlag } from './incrementalFlag.ts';
+import { withIncrementalDir, withoutIncremental, type IncrementalFlag } from './incrementalFlag.ts';
 import { locateStore } from './sandboxPaths.ts';
 import { storeSettings } from './settings.ts';
 
@@ -39,10 +39,8 @@ export interface StoreContext {
 const EVICT_INTERVAL_MS = 60_000;
 const EVICT_PROTECT_MS = 10 * 60_000;
 
-/** undefined when the child is not a rustc compile with a store (nothing changes). */
-export function prepareStore(args: readonly string[], ctx: StoreContext): StoreRun | undefined {
-  const flag = findIncremental(args);
-  if (!flag) return undefined;
+/** `flag` is rustc's `-C incremental` in `args`; undefined when the child is not a rustc compile with a store (nothing changes). */
+export function prepareStore(args: readonly string[], flag: IncrementalFlag, ctx: StoreContext): StoreRun | undefined {
   const loc = locateStore(flag.dir, ctx.cwd, ctx.stable, childOutputBase(ctx.cwd, ctx.stable?.path));
   const crate = crateCompile(args);
   if (loc.kind !== 'store' || !crate) return undefined;
@@ -64,7 +62,8 @@ export function prepareStore(args: readonly string[], ctx: StoreContext): StoreR
     report({ mode: 'cold', reason: unusable });
     return coldRun(args, flag, ctx, pwd);
   }
-  report({ mode: 'store', dir: partReal, previous: hasFinishedSession(partReal, crate.crateName) });
+  // Reading the partition for the debug line only when someone reads it.
+  if (ctx.debug) report({ mode: 'store', dir: partReal, previous: hasFinishedSession(partReal, crate.crateName) });
 
   let mentioned = false;
   return {

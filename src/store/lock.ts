@@ -2,9 +2,9 @@ import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:f
 import { isSystemError } from '../errors.ts';
 
 /**
- * Cross-process exclusive locks as files created with O_EXCL. Bazel may run
- * several worker processes of one mnemonic (`--worker_max_instances`), each
- * with its own leases, so an in-memory map is not enough. A lock records its
+ * Cross-process exclusive locks as files created with O_EXCL: they keep two
+ * processes (one-shot actions, or several workers of one mnemonic) from
+ * evicting from one store at once, so an in-memory flag is not enough. A lock records its
  * owner's pid and start time (/proc/<pid>/stat field 22): a lock left by a
  * killed worker is stale once that process is gone, even if its pid was
  * reused by another process since.

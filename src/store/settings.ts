@@ -19,8 +19,8 @@ export interface StoreSettings {
 }
 
 const MIB = 1024 * 1024;
-export const DEFAULT_MAX_MB = 4096;
-export const DEFAULT_MIN_FREE_MB = 256;
+const DEFAULT_MAX_MB = 4096;
+const DEFAULT_MIN_FREE_MB = 256;
 
 export function storeSettings(env: Record<string, string | undefined>, warn: (line: string) => void): StoreSettings {
   return {

@@ -1,6 +1,6 @@
 import type { IncrementalSettings } from '../worker/flags.ts';
 import type { RequestHook } from '../worker/serve.ts';
-import { inspectRustc } from './rustcRequest.ts';
+import { wantsStore } from './wantsStore.ts';
 
 /**
  * The worker's `--worker-incremental-dir`: the store, given to every rustc
@@ -15,10 +15,6 @@ import { inspectRustc } from './rustcRequest.ts';
  */
 export function createIncrementalHook(settings: IncrementalSettings): RequestHook {
   return {
-    async prepare(argv, cwd) {
-      const release = async () => {};
-      if (!inspectRustc(argv, cwd)) return { argv, release };
-      return { argv: [...argv, `-Cincremental=${settings.root}`], release };
-    },
+    prepare: (argv, cwd) => (wantsStore(argv, cwd) ? [...argv, `-Cincremental=${settings.root}`] : argv),
   };
 }

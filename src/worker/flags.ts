@@ -5,8 +5,8 @@ import { SeedwrapError } from '../errors.ts';
 export interface IncrementalSettings {
   /** Absolute root directory of the cache. */
   root: string;
-  /** Size cap in bytes; least recently used entries are evicted beyond it. */
-  maxBytes: number;
+  /** `--worker-incremental-max-mb`, if given: the store's size cap (SEEDWRAP_STORE_MAX_MB, default in store/settings.ts). */
+  maxMb: number | undefined;
 }
 
 export interface WorkerFlags {
@@ -17,7 +17,6 @@ export interface WorkerFlags {
 
 const DIR_FLAG = '--worker-incremental-dir';
 const MAX_FLAG = '--worker-incremental-max-mb';
-const DEFAULT_MAX_MB = 4096;
 
 /**
  * Worker-only startup flags, each taking exactly one value:
@@ -55,7 +54,7 @@ export function parseWorkerFlags(argv: string[], cwd: string): WorkerFlags {
     return { incremental: undefined, rest };
   }
   const root = dir === 'auto' ? join(outputBaseOf(cwd), 'seedwrap-incremental') : isAbsolute(dir) ? dir : resolve(cwd, dir);
-  return { incremental: { root, maxBytes: (maxMb ?? DEFAULT_MAX_MB) * 1024 * 1024 }, rest };
+  return { incremental: { root, maxMb }, rest };
 }
 
 /** `<output_base>` for a worker cwd of `<output_base>/execroot/<ws>` or `<output_base>/bazel-workers/<w>/<ws>`. */

@@ -25,7 +25,8 @@ export async function runWorker(startupArgs: string[], streams: WorkerStreams, r
   const runRequest = run ?? (await import('../wrapper/main.ts')).main;
   const hook = flags.incremental ? (await import('../store/workerHook.ts')).createIncrementalHook(flags.incremental) : undefined;
   // The store's size cap travels to each request like a one-shot action's (src/store/settings.ts).
-  const env = flags.incremental && streams.env.SEEDWRAP_STORE_MAX_MB === undefined ? { ...streams.env, SEEDWRAP_STORE_MAX_MB: String(flags.incremental.maxBytes / 1048576) } : streams.env;
+  const maxMb = flags.incremental?.maxMb;
+  const env = maxMb !== undefined && streams.env.SEEDWRAP_STORE_MAX_MB === undefined ? { ...streams.env, SEEDWRAP_STORE_MAX_MB: String(maxMb) } : streams.env;
   const code = await serve({ ...streams, env }, { startupArgs: flags.rest, run: runRequest, hook });
   // A paused stdin after a framing error must not keep the process alive.
   streams.stdin.destroy();

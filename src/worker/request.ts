@@ -34,16 +34,11 @@ export async function executeRequest(req: WorkRequest, signal: AbortSignal, ctx:
   try {
     if (req.sandboxDir !== '') checkSandboxDir(req.sandboxDir, cwd);
     let argv = [...ctx.startupArgs, ...req.arguments];
-    const lease = ctx.hook ? await ctx.hook.prepare(argv, cwd) : undefined;
-    if (lease) argv = lease.argv;
-    try {
-      if (ctx.verbose) ctx.log(`request ${id} (${ctx.protocolName}) start in ${cwd}: ${JSON.stringify(argv)}`);
-      if (!signal.aborted) {
-        const io: Io = { cwd, env: ctx.streams.env, stdout: output.stdout, stderr: output.stderr, stdin: 'ignore', signal };
-        code = await ctx.run(argv, io);
-      }
-    } finally {
-      await lease?.release(code);
+    if (ctx.hook) argv = ctx.hook.prepare(argv, cwd);
+    if (ctx.verbose) ctx.log(`request ${id} (${ctx.protocolName}) start in ${cwd}: ${JSON.stringify(argv)}`);
+    if (!signal.aborted) {
+      const io: Io = { cwd, env: ctx.streams.env, stdout: output.stdout, stderr: output.stderr, stdin: 'ignore', signal };
+      code = await ctx.run(argv, io);
     }
   } catch (err) {
     code = err instanceof SeedwrapError ? err.exitCode : 1;

@@ -25,8 +25,9 @@ export interface WorkerStreams {
 export type RunRequest = (argv: string[], io: Io) => Promise<number>;
 
 /** Rewrites a request's argv before it runs (the worker-local incremental cache). */
+/** Rewrites a request's command line before it runs (the worker's store adds `-Cincremental`). */
 export interface RequestHook {
-  prepare(argv: string[], cwd: string): Promise<{ argv: string[]; release(exitCode: number): Promise<void> }>;
+  prepare(argv: string[], cwd: string): string[];
 }
 
 export interface ServeOptions {

@@ -52,6 +52,9 @@ export type ParseOutcome =
 const HELP = new Set(['--help', '-h']);
 const VERSION = new Set(['--version', '-V']);
 
+/** `--help`, `-h`, `--version` or `-V`. */
+export const isHelpOrVersion = (token: string): boolean => HELP.has(token) || VERSION.has(token);
+
 function isFlagName(name: string): name is FlagName {
   return Object.hasOwn(FLAGS, name);
 }
@@ -115,7 +118,7 @@ function hint(token: string): string {
 }
 
 /** Levenshtein distance, with a swap of two neighbours counted as one edit. */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0]![j] = j;
   for (let i = 1; i <= a.length; i++) {

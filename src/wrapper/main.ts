@@ -35,7 +35,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     const resolvePath = (p: string) => resolve(io.cwd, p);
     const child = prepareChild(opts, parsed.child, io, resolvePath, debug);
     // The store (src/store/) is loaded only for a compile that carries -C incremental.
-    const store = opts.exitEarly || !findIncremental(child.args) ? undefined : (await import('../store/index.ts')).prepareStore(child.args, { cwd: io.cwd, stable: child.stable, env: io.env, warn: (line) => void io.stderr.write(`seedwrap: ${line}\n`), debug });
+    const store = opts.exitEarly || !child.incremental ? undefined : (await import('../store/index.ts')).prepareStore(child.args, child.incremental, { cwd: io.cwd, stable: child.stable, env: io.env, warn: (line) => void io.stderr.write(`seedwrap: ${line}\n`), debug });
     if (store) child.args = store.args;
     debug?.(`child argv: ${JSON.stringify(child.args)}`);
 
@@ -69,27 +69,23 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   }
 }
 
-/** The child's argv and env (spec §3–5), and where it will run. */
+/** The child's argv and env (spec §3–5), where it will run, and its `-C incremental`. */
 function prepareChild(opts: Options, cmdline: readonly string[], io: Io, resolvePath: (p: string) => string, debug?: (line: string) => void) {
   // Where the child runs decides `${pwd}` and OUT_DIR (no child with --exit-early).
   let stable = opts.stableCwd && !opts.exitEarly ? stableCwd(io, '--stable-cwd', debug) : undefined;
-  let child = childCommand(opts, cmdline, io, resolvePath, stable?.path ?? io.cwd);
+  let args = childArgs(opts, cmdline, resolvePath, parseSubsts(opts.substs, io.cwd, opts.outDir, stable?.path ?? io.cwd));
+  let incremental = findIncremental(args);
   // rustc with -C incremental inside a sandbox runs from the stable path unless
   // --stable-cwd false: rustc ignores state made under another cwd (src/store/).
-  if (opts.stableCwd === undefined && !opts.exitEarly && sandboxOf(io.cwd) && findIncremental(child.args)) {
+  // The arguments are expanded again only then: `${pwd}` names the stable path.
+  if (opts.stableCwd === undefined && !opts.exitEarly && incremental && sandboxOf(io.cwd)) {
     stable = stableCwd(io, 'stable cwd for -C incremental', debug);
-    if (stable) child = childCommand(opts, cmdline, io, resolvePath, stable.path);
+    if (stable) {
+      args = childArgs(opts, cmdline, resolvePath, parseSubsts(opts.substs, io.cwd, opts.outDir, stable.path));
+      incremental = findIncremental(args);
+    }
   }
-  return { ...child, stable };
-}
-
-/** The child's argv and env for a child running in `pwd`. */
-function childCommand(opts: Options, cmdline: readonly string[], io: Io, resolvePath: (p: string) => string, pwd: string) {
-  const mappings = parseSubsts(opts.substs, io.cwd, opts.outDir, pwd);
-  const raw = [...cmdline];
-  for (const file of opts.argFiles) raw.push(...readLineFile(resolvePath(file), `--arg-file ${file}`));
-  const { args, allowsFeatures } = prepareArgs(raw, mappings, resolvePath);
-  if (opts.requireExplicitUnstableFeatures && !allowsFeatures) args.push('-Zallow-features=');
+  const pwd = stable?.path ?? io.cwd;
   const env = buildChildEnv({
     inherited: io.env,
     envFiles: opts.envFiles,
@@ -97,10 +93,19 @@ function childCommand(opts: Options, cmdline: readonly string[], io: Io, resolve
     volatileStatusFile: opts.volatileStatusFile,
     outDir: opts.outDir,
     cwd: pwd,
-    mappings,
+    mappings: parseSubsts(opts.substs, io.cwd, opts.outDir, pwd),
     resolvePath,
   });
-  return { args, env };
+  return { args, env, stable, incremental };
+}
+
+/** The child's argv: the command line, `--arg-file`s, substitutions and `@paramfile`s. */
+function childArgs(opts: Options, cmdline: readonly string[], resolvePath: (p: string) => string, mappings: ReturnType<typeof parseSubsts>): string[] {
+  const raw = [...cmdline];
+  for (const file of opts.argFiles) raw.push(...readLineFile(resolvePath(file), `--arg-file ${file}`));
+  const { args, allowsFeatures } = prepareArgs(raw, mappings, resolvePath);
+  if (opts.requireExplicitUnstableFeatures && !allowsFeatures) args.push('-Zallow-features=');
+  return args;
 }
 
 /**

@@ -76,7 +76,7 @@ export function toOptions(flags: ParsedFlags): Options {
  * would quietly do nothing; rules_rust only ever passes `true`, so refusing
  * other words changes no build (docs/compatibility.md).
  */
-export function parseBoolean(flag: string, value: string | undefined): boolean {
+function parseBoolean(flag: string, value: string | undefined): boolean {
   if (value === undefined || value === 'false') return false;
   if (value === 'true') return true;
   throw new SeedwrapError('USAGE', `${flag} ${JSON.stringify(value)}: expected true or false`);

@@ -58,7 +58,7 @@ export const MAX_PARAM_FILE_DEPTH = 4096;
  * thousand arguments and a few megabytes.
  */
 export const MAX_EXPANDED_ARGS = 1_000_000;
-export const MAX_EXPANDED_BYTES = 64 * 1024 * 1024;
+const MAX_EXPANDED_BYTES = 64 * 1024 * 1024;
 
 interface ExpansionBudget {
   args: number;

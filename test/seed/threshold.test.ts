@@ -6,7 +6,7 @@ import { seed } from '../../src/seed/index.ts';
 import { parseMinMb } from '../../src/seed/min-mb.ts';
 import { KIND_LINK } from '../../src/seed/place.ts';
 import { addFile, emptyPlan, startGroup } from '../../src/seed/plan.ts';
-import { sizeAtLeast } from '../../src/seed/threshold.ts';
+import { countUntil } from '../../src/seed/threshold.ts';
 import { removeTree, tempDir } from './helpers.ts';
 
 const root = tempDir('threshold');
@@ -41,8 +41,8 @@ describe('threshold', () => {
     startGroup(plan, join(root, 'count'), '');
     addFile(plan, 'big', KIND_LINK);
     addFile(plan, 'vanished', KIND_LINK);
-    expect(await sizeAtLeast(plan, 1024)).toBe(2048);
-    await expect(sizeAtLeast(plan, 4096)).rejects.toThrow(/ENOENT/);
+    expect((await countUntil(plan, 1024)).bytes).toBe(2048);
+    await expect(countUntil(plan, 4096)).rejects.toThrow(/ENOENT/);
   });
 
   it('0 always seeds, even an almost empty tree', async () => {

@@ -27,7 +27,7 @@ describe('-C incremental in every spelling rustc accepts', () => {
 describe('where the store really is', () => {
   const ob = '/ob';
   const sandbox = `${ob}/sandbox/linux-sandbox/7/execroot/ws`;
-  const stable = { path: `${ob}/sandbox/stable/execroot/ws`, outputBase: ob, hidden: `${ob}/sandbox` } as StableCwd;
+  const stable = { path: `${ob}/sandbox/stable/execroot/ws`, hidden: `${ob}/sandbox` } as StableCwd;
 
   it('maps ${output_base}/X of a sandbox (with or without the stable cwd) to <ob>/X', () => {
     expect(locateStore(`${ob}/sandbox/stable/rustc-incremental`, sandbox, stable, `${ob}/sandbox/stable`)).toEqual({

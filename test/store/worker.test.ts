@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/wrapper/main.ts';
 import { runWorker } from '../../src/worker/index.ts';
-import { inspectRustc } from '../../src/store/rustcRequest.ts';
+import { wantsStore } from '../../src/store/wantsStore.ts';
 import { tryLock, unlock } from '../../src/store/lock.ts';
 import { outputBaseOf } from '../../src/worker/flags.ts';
 import { WorkerClient } from '../worker/client.ts';
@@ -112,21 +112,24 @@ describe.skipIf(!haveRustc)('the worker\'s store (--worker-incremental-dir) with
 });
 
 describe('requests, eviction and locks', () => {
-  it('keys by crate identity, not the whole argument list', () => {
+  it('the store applies to rustc compiles that name their crate and have no -C incremental of their own', () => {
     const base = ['--', '/x/rustc', '--crate-name', 'c', '--crate-type=rlib', '--emit=link,dep-info', '--out-dir', 'o', 'lib.rs'];
-    const a = inspectRustc(base, '/')!;
-    const b = inspectRustc([...base, '-Copt-level=1', '--cfg', 'feature="x"', 'extra.rs'], '/')!;
-    expect(b).toEqual(a);
-    expect(a).toMatchObject({ crateName: 'c', emit: 'dep-info,link', metadataOnly: false, crateTypes: 'rlib' });
-    expect(inspectRustc(['--rustc-quit-on-rmeta', 'true', ...base], '/')!.metadataOnly).toBe(true);
-    expect(inspectRustc([...base, '-C', 'incremental=/i'], '/')).toBeUndefined();
-    expect(inspectRustc(['--', '/bin/true', '--crate-name', 'c'], '/')).toBeUndefined();
+    expect(wantsStore(base, '/')).toBe(true);
+    expect(wantsStore(['--rustc-quit-on-rmeta', 'true', ...base, '-Copt-level=1'], '/')).toBe(true);
+    expect(wantsStore([...base, '-C', 'incremental=/i'], '/')).toBe(false);
+    expect(wantsStore([...base, '--codegen=incremental=/i'], '/')).toBe(false);
+    expect(wantsStore(['--', '/bin/true', '--crate-name', 'c'], '/')).toBe(false);
+    expect(wantsStore(['--', 'rustc', 'lib.rs'], '/')).toBe(false);
+    expect(wantsStore(['/x/rustc', '--crate-name', 'c'], '/')).toBe(false);
   });
 
   it('reads rustc arguments from a param file', () => {
     const dir = mkdtempSync(join(root, 'params-'));
     writeFileSync(join(dir, 'r.params'), '--crate-name\nfrom_params\n--emit=metadata\n');
-    expect(inspectRustc(['--', 'rustc', '@r.params'], dir)).toMatchObject({ crateName: 'from_params', metadataOnly: true });
+    writeFileSync(join(dir, 'own.params'), '--crate-name\nc\n-Cincremental=/own\n');
+    expect(wantsStore(['--', 'rustc', '@r.params'], dir)).toBe(true);
+    expect(wantsStore(['--', 'rustc', '@own.params'], dir)).toBe(false);
+    expect(wantsStore(['--', 'rustc', '@missing.params'], dir)).toBe(false);
   });
 
   it.skipIf(!haveRustc)('--worker-incremental-max-mb reaches the store\'s eviction', async () => {
