@@ -1,4 +1,4 @@
-import { lstatSync, realpathSync } from 'node:fs';
+import { lstatSync, realpathSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 /**
@@ -86,14 +86,26 @@ function realDirs(top: string, below: readonly string[]): boolean {
   let dir = top;
   for (const name of ['', ...below]) {
     if (name !== '') dir = `${dir}/${name}`;
-    const st = lstatSync(dir, { throwIfNoEntry: false });
-    if (!st?.isDirectory()) return false;
+    if (!lstatOf(dir)?.isDirectory()) return false;
   }
   return true;
 }
 
 function isFile(path: string): boolean {
-  return lstatSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+  return lstatOf(path)?.isFile() ?? false;
+}
+
+/**
+ * lstat, or undefined when there is nothing to see: not only ENOENT (a path
+ * through a file gives ENOTDIR, an unreadable directory EACCES), so a
+ * question about the layout never fails an action.
+ */
+export function lstatOf(path: string): Stats | undefined {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
 }
 
 /**

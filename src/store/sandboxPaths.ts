@@ -1,6 +1,5 @@
-import { lstatSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { upstreamOutputBase, type BazelLayout } from '../bazelLayout.ts';
+import { lstatOf, upstreamOutputBase, type BazelLayout } from '../bazelLayout.ts';
 import type { Bind, StableCwd } from '../stableCwd.ts';
 
 /**
@@ -65,7 +64,7 @@ export function locateStore(dir: string, cwd: string, layout: BazelLayout, stabl
 
   const ob = layout.outputBase;
   // Upstream's `${output_base}` is the execroot itself where external/ is a real directory.
-  const bases = lstatSync(`${cwd}/external`, { throwIfNoEntry: false })?.isDirectory() ? [pwd] : [];
+  const bases = lstatOf(`${cwd}/external`)?.isDirectory() ? [pwd] : [];
   if (bases.length === 0 && within(seen, pwd)) return throwaway;
   // `${pwd}/../..`: the sandbox's (or worker's) own base, and upstream's `${output_base}` without external/; the real output base last.
   bases.push(dirname(dirname(pwd)));
@@ -83,7 +82,7 @@ export function locateStore(dir: string, cwd: string, layout: BazelLayout, stabl
   // Inside the namespace the real directory appears where rustc was told to look;
   // never over one of the action's own inputs (base = the execroot).
   if (stable && seen !== real) {
-    if (base === pwd && lstatSync(`${cwd}/${first}`, { throwIfNoEntry: false })) return refuse(`${first} is one of the action's inputs in its execroot`);
+    if (base === pwd && lstatOf(`${cwd}/${first}`)) return refuse(`${first} is one of the action's inputs in its execroot`);
     return { kind: 'store', real, rustcDir: seen, bind: { real, at: seen } };
   }
   return { kind: 'store', real, rustcDir: real };
@@ -120,7 +119,7 @@ function firstSymlink(ob: string, x: string): string | undefined {
   let path = ob;
   for (const name of x.split('/')) {
     path = `${path}/${name}`;
-    const st = lstatSync(path, { throwIfNoEntry: false });
+    const st = lstatOf(path);
     if (!st) return undefined;
     if (st.isSymbolicLink()) return path;
   }

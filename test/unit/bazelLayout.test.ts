@@ -77,6 +77,10 @@ describe('bazelLayout: where an action stands, from the real file system', () =>
     expect(bazelLayout(made(build, '7f3a/root'))).toEqual({ kind: 'unknown' });
     expect(bazelLayout(build)).toEqual({ kind: 'unknown' });
     expect(bazelLayout(join(build, 'gone/execroot/ws'))).toEqual({ kind: 'unknown' });
+    // A path through a file (ENOTDIR, not ENOENT) is a question answered, not an error.
+    writeFileSync(join(build, 'execroot'), '');
+    expect(bazelLayout(join(build, 'execroot/ws'))).toEqual({ kind: 'unknown' });
+    expect(bazelLayout(made(build, 'sandbox/linux-sandbox/1/execroot/ws'))).toEqual({ kind: 'unknown' });
   });
 
   it('costs a few lstat calls: measured per call for each kind', () => {
