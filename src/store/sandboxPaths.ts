@@ -101,14 +101,17 @@ function outside(dir: string, seen: string, cwd: string, pwd: string, ob: string
 
 /**
  * Not a Bazel shape (a remote executor's `<build>/<id>/root`, a shell): no
- * stable cwd, so no reuse, and the cwd, its parents and upstream's
- * `${output_base}` (the executor's build directory or the input root) are
- * never written; a private temporary directory instead. An absolute
+ * stable cwd, so no reuse, and nothing in or above the cwd, under its
+ * grandparent (an executor's build directory) or under upstream's
+ * `${output_base}` is ever written; a private temporary directory instead. An absolute
  * directory of the user's own elsewhere stays a store as it is.
  */
 function unknownLayout(dir: string, seen: string, cwd: string): StoreLocation {
   const upstream = upstreamOutputBase(cwd);
-  if (!isAbsolute(dir) || within(seen, cwd) || within(cwd, seen) || within(seen, upstream)) {
+  // Two levels up is where an executor keeps its actions (`<build>`, upstream's
+  // `${output_base}` without external/); for a cwd one level below / that is / itself.
+  const build = dirname(dirname(cwd));
+  if (!isAbsolute(dir) || within(cwd, seen) || (build !== '/' && within(seen, build)) || within(seen, upstream)) {
     return { kind: 'cold', warn: false, reason: `${cwd} is not a Bazel execroot, sandbox or worker directory, and ${seen} would lie in or above it` };
   }
   return { kind: 'store', real: seen, rustcDir: seen };

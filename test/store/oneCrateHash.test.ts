@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/tmp.ts';
 import { DUMP, NODE, runMain } from '../helpers/wrapper.ts';
-import { canNamespace, compile, copyRegistryCrate, haveRustc, RUSTC, rulesRustArgs } from './helpers.ts';
+import { canNamespace, compile, copyRegistryCrate, haveRustc, RUSTC, rulesRustArgs, writeCrate } from './helpers.ts';
 
 /** Each place an action can stand, made for real: its cwd. */
 function layouts(): Record<string, string> {
@@ -93,5 +93,28 @@ describe.runIf(haveRustc)('an external crate built in a remote-shaped directory 
     expect(spawnSync(join(mix, 'app'), { encoding: 'utf8' }).stdout).toBe('hello 42\n');
     expect(existsSync(join(build, 'rustc-incremental'))).toBe(false);
     expect(readdirSync(remote).sort()).toEqual(['external', 'out']);
+  });
+});
+
+describe.runIf(haveRustc)('an unknown layout compiles cold on purpose (issue 16, item 2)', () => {
+  it('in <build>/<id>/root: a private temporary directory outside the build directory, removed afterwards, one debug line, no warning', async () => {
+    const build = tempDir();
+    const root = join(build, '9c1e', 'root');
+    mkdirSync(join(root, 'external', 'local_config_cc'), { recursive: true });
+    writeCrate(root);
+    const before = readdirSync(root).sort();
+    for (const incremental of ['-Cincremental=${output_base}/rustc-incremental', '-Cincremental=${pwd}/../../rustc-incremental', '-Cincremental=rustc-incremental']) {
+      const r = await compile(root, rulesRustArgs('app/lib.rs', 'app', { incremental }), { RULES_RUST_PROCESS_WRAPPER_DEBUG: '1' });
+      expect(r.exitCode, r.stderr.toString()).toBe(0);
+      const lines = r.stderr.toString().split('\n').filter((l) => l !== '');
+      expect(lines.filter((l) => l.startsWith('seedwrap: debug: store '))).toEqual([expect.stringMatching(/"mode":"cold","reason":".* is not a Bazel execroot, sandbox or worker directory/)]);
+      expect(lines.filter((l) => !l.startsWith('seedwrap: debug: '))).toEqual([]);
+      const argv = JSON.parse(lines.find((l) => l.startsWith('seedwrap: debug: child argv: '))!.slice('seedwrap: debug: child argv: '.length)) as string[];
+      const dir = argv.find((a) => a.startsWith('-Cincremental='))!.slice('-Cincremental='.length);
+      expect(dir.startsWith(`${build}/`)).toBe(false);
+      expect(existsSync(dir)).toBe(false);
+    }
+    expect(readdirSync(root).sort()).toEqual(before);
+    expect(readdirSync(build)).toEqual(['9c1e']);
   });
 });
