@@ -53,7 +53,7 @@ export function locateStore(dir: string, cwd: string, layout: BazelLayout, stabl
   const pwd = stable?.path ?? cwd;
   // rules_rust 0.9.0 passes only --subst pwd: `${output_base}` reaches rustc as text.
   const literal = /\$\{[^}]*\}?/.exec(dir);
-  if (literal) return { kind: 'cold', warn: true, reason: `"${literal[0]}" was not substituted (rules_rust 0.9 and older pass only --subst pwd=\${pwd}), so rustc's state would be thrown away; ${WHAT_TO_WRITE}` };
+  if (literal) return { kind: 'cold', warn: true, reason: `"${literal[0]}" was not substituted (rules_rust 0.9.0, for one, passes only --subst pwd=\${pwd}), so rustc's state would be thrown away; ${WHAT_TO_WRITE}` };
   const seen = resolve(pwd, dir);
   // A declared output (PR #3925's incremental tree) is the action's business.
   if (within(seen, `${pwd}/bazel-out`)) return { kind: 'action' };
