@@ -131,16 +131,24 @@ function storeRun(args: readonly string[], flag: IncrementalFlag, ctx: StoreCont
           return await cold(rerun, `rustc could not use the store ${partReal} (see above); compiling once more from cold in a fresh incremental directory`);
         }
         if (code === 0 && managed) evictQuietly(loc.real, settings.maxBytes, ctx, line, note);
-        // Eviction is synchronous: a SIGTERM that came meanwhile is delivered
-        // only once the event loop turns, and main() must see it before it
-        // writes any after-success output.
-        await new Promise((resolve) => setImmediate(resolve));
+        await letSignalsArrive();
         return code;
       } finally {
         report();
       }
     },
   };
+}
+
+/**
+ * Eviction is synchronous: a SIGTERM that came meanwhile waits in libuv's
+ * signal pipe, read only in the event loop's poll phase, and main() must see
+ * it before it writes any after-success output. One setImmediate is not
+ * enough (its check phase can come before the next poll); the second one runs
+ * after a poll.
+ */
+function letSignalsArrive(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 }
 
 /** Runs a step whose failure only costs speed: its error becomes a note. */
