@@ -21,13 +21,13 @@ const ws = join(root, 'execroot', 'ws');
 const cache = join(root, 'cache');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function startWorker(extra: string[] = []) {
+function startWorker(extra: string[] = [], extraEnv: Record<string, string> = {}) {
   const stdin = new PassThrough();
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let log = '';
   stderr.on('data', (c: Buffer) => { log += c.toString(); });
-  const env = { ...process.env, RUSTC_BOOTSTRAP: '1' };
+  const env = { ...process.env, RUSTC_BOOTSTRAP: '1', ...extraEnv };
   const exit = runWorker(['--worker-incremental-dir', cache, ...extra], { stdin, stdout, stderr, cwd: ws, env }, main);
   return { client: new WorkerClient(stdin, stdout, 'proto'), exit, log: () => log };
 }
@@ -143,6 +143,25 @@ describe('requests, eviction and locks', () => {
     rmSync(join(cache, '.seedwrap-evicted'), { force: true });
     w = startWorker(['--worker-incremental-max-mb', '0']);
     const next = await w.client.request({ requestId: 31, arguments: compile('demo', 'dep-info,link') });
+    expect(next.exitCode, next.output).toBe(0);
+    w.client.end();
+    await w.exit;
+    expect(existsSync(join(cache, dir!))).toBe(false);
+  });
+
+  it.skipIf(!haveRustc)('--worker-incremental-max-mb wins over an inherited SEEDWRAP_STORE_MAX_MB', async () => {
+    let w = startWorker();
+    const res = await w.client.request({ requestId: 40, arguments: compile('other', 'link') });
+    expect(res.exitCode, res.output).toBe(0);
+    w.client.end();
+    await w.exit;
+    const [dir] = slots().filter((s) => s.includes('/other-'));
+    const hourAgo = Date.now() / 1000 - 3600;
+    utimesSync(join(cache, dir!), hourAgo, hourAgo);
+    rmSync(join(cache, '.seedwrap-evicted'), { force: true });
+    // The environment allows 100 GiB; the worker's own flag says 0.
+    w = startWorker(['--worker-incremental-max-mb', '0'], { SEEDWRAP_STORE_MAX_MB: '102400' });
+    const next = await w.client.request({ requestId: 41, arguments: compile('demo', 'dep-info,link') });
     expect(next.exitCode, next.output).toBe(0);
     w.client.end();
     await w.exit;
