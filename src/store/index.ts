@@ -1,7 +1,7 @@
 import { accessSync, constants, mkdirSync, mkdtempSync, realpathSync, statfsSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { describe, isSystemError } from '../errors.ts';
-import { closeDir, entryPath, kindOf, lstatOrNone, openSubdir, removeTree, unlinkEntry, withDir, } from '../fsSafe.ts';
+import { closeDir, entryPath, kindOf, listEntries, lstatOrNone, openSubdir, removeTree, unlinkEntry, withDir, type DirHandle } from '../fsSafe.ts';
 import { sandboxOf, type Bind, type StableCwd } from '../stableCwd.ts';
 import { childOutputBase } from '../wrapper/subst.ts';
 import { crateCompile, dropSessions, hasFinishedSession, isExternalCrate, type CrateCompile } from './crateDir.ts';
@@ -86,7 +86,7 @@ function storeRun(args: readonly string[], flag: IncrementalFlag, ctx: StoreCont
   const report = () => ctx.debug?.(`store ${JSON.stringify({ ...line, ...(notes.length > 0 ? { notes } : {}) })}`);
   const partReal = join(loc.real, crate.partition);
   const partSeen = join(loc.rustcDir, crate.partition);
-  const setup = setUpStore(loc.real, crate.partition, settings.minFreeBytes, note);
+  const setup = setUpStore(loc.real, crate.partition, crate.crateName, settings.minFreeBytes, note);
   if ('unusable' in setup) {
     ctx.warn(`store ${loc.real}: ${setup.unusable}; compiling from cold in a fresh incremental directory`);
     return coldRun(args, flag, ctx, pwd, { ...line, mode: 'cold', reason: setup.unusable, ...(notes.length > 0 ? { notes } : {}) });
@@ -205,7 +205,7 @@ function storeErrorWatch(paths: string[]) {
  * directory is removed as an entry in a managed store, and makes any other
  * store unusable: rustc would write through it.
  */
-function setUpStore(root: string, partition: string, minFreeBytes: number, note: (line: string) => void): { unusable: string } | { ownership: Ownership } {
+function setUpStore(root: string, partition: string, crateName: string, minFreeBytes: number, note: (line: string) => void): { unusable: string } | { ownership: Ownership } {
   try {
     makeDirs(root);
     const real = realpathSync(root);
@@ -222,10 +222,32 @@ function setUpStore(root: string, partition: string, minFreeBytes: number, note:
         unlinkEntry(dir, partition);
       }
       makeDir(entryPath(dir, partition), `${root}/${partition}`);
+      const partDir = owner.managed ? openSubdir(dir, partition) : undefined;
+      if (partDir) {
+        try {
+          clearCrateNames(partDir, crateName, note);
+        } finally {
+          closeDir(partDir);
+        }
+      }
       return { ownership: owner };
     }) ?? { unusable: `${root} changed while being opened` };
   } catch (err) {
     return { unusable: `cannot be written (${describe(err)})` };
+  }
+}
+
+/**
+ * rustc makes `<crate>-<id>` with create_dir_all, which follows a symlink
+ * there (and fails on a FIFO or file, failing the compile): in a managed
+ * store, any such entry of this crate that is not a real directory is removed
+ * as an entry first.
+ */
+function clearCrateNames(part: DirHandle, crateName: string, note: (line: string) => void): void {
+  for (const e of listEntries(part)) {
+    if (e.kind === 'dir' || !e.name.startsWith(`${crateName}-`)) continue;
+    note(`${part.path}/${e.name} was a ${e.kind}; removed`);
+    unlinkEntry(part, e.name);
   }
 }
 
