@@ -45,9 +45,11 @@ const names = fc.oneof(
   fc.constantFrom('abcdefabcdef', '0123456789ab', '.seedwrap-evicted', '.seedwrap-evict.lock', '.trash-1-deadbeef', 'alpha-0fixture', 'beta-0fixture', 'alpha-zz', 'x', 's-1-2-3', 's-1-2.lock'),
   fc.stringMatching(/^[a-z0-9_-]{1,8}$/),
 );
+// Mostly at the store's root and in the partition, where eviction and the clean-up list.
+const at = fc.oneof(fc.constant(0), fc.constant(1), fc.constant(2), fc.nat(9));
 const plant: fc.Arbitrary<Plant> = fc.oneof(
-  fc.record({ at: fc.nat(9), name: names, kind: fc.constantFrom('dir' as const, 'file' as const, 'fifo' as const) }),
-  fc.record({ at: fc.nat(9), name: names, kind: fc.constantFrom('link-out' as const, 'link-in' as const, 'hardlink' as const), target: fc.nat(9) }),
+  fc.record({ at, name: names, kind: fc.constantFrom('dir' as const, 'file' as const, 'fifo' as const) }),
+  fc.record({ at, name: names, kind: fc.constantFrom('link-out' as const, 'link-in' as const, 'hardlink' as const), target: fc.nat(9) }),
 );
 type Op = { op: 'compile' | 'ice' | 'evict' | 'age'; crate: number };
 const op: fc.Arbitrary<Op> = fc.record({ op: fc.constantFrom('compile' as const, 'ice' as const, 'evict' as const, 'age' as const), crate: fc.nat(CRATES.length - 1) });
