@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBundle } from '../helpers/wrapper.ts';
-import { compile, crateDirsIn, haveRustc, RUSTC, rulesRustArgs, writeCrate } from '../store/helpers.ts';
+import { canNamespace, compile, crateDirsIn, haveRustc, RUSTC, rulesRustArgs, sandboxDir, writeCrate } from '../store/helpers.ts';
 import { canChattr, canMount, isRoot, mountTmpfs, onCleanup, scratch, umount } from './helpers.ts';
 
 const DEBUG = { RULES_RUST_PROCESS_WRAPPER_DEBUG: '1' };
@@ -125,5 +125,21 @@ describe.runIf(haveRustc)('a store failure costs speed, never the build', () => 
     expect(r.exitCode, r.stderr.toString()).toBe(0);
     expect(ownLines(r.stderr)).toEqual([expect.stringMatching(/^seedwrap: rustc ended with an internal compiler error \(exit 101\) using the store; app's incremental state in \S+ could not be dropped, so compiling once more from cold in a fresh incremental directory$/)]);
     expectBuilt(dir);
+  });
+});
+
+describe.runIf(haveRustc && canNamespace)('eight concurrent requests of one process (a multiplexed worker)', () => {
+  it('with an unusable store, in one sandbox-shaped directory: each gets a cold directory of its own, all succeed', async () => {
+    const ob = scratch('store-multiplex');
+    const dir = sandboxDir(ob, 1);
+    writeCrate(dir);
+    writeFileSync(join(ob, 'file'), '');
+    const args = rulesRustArgs('app/lib.rs', 'app', { incremental: `-Cincremental=${join(ob, 'file', 'store')}` });
+    const results = await Promise.all(Array.from({ length: 8 }, () => compile(dir, args)));
+    for (const r of results) {
+      expect(r.exitCode, r.stderr.toString()).toBe(0);
+      expect(ownLines(r.stderr)).toHaveLength(1);
+    }
+    expect(readdirSync(dir).filter((n) => n.startsWith('.seedwrap-cold-'))).toEqual([]);
   });
 });
