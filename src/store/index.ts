@@ -1,15 +1,17 @@
-import { accessSync, constants, mkdirSync, mkdtempSync, realpathSync, statfsSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join } from 'node:path';
-import { describe, isSystemError } from '../errors.ts';
-import { closeDir, entryPath, kindOf, listEntries, lstatOrNone, openSubdir, removeTree, unlinkEntry, withDir, type DirHandle } from '../fsSafe.ts';
-import { sandboxOf, type Bind, type StableCwd } from '../stableCwd.ts';
+import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe } from '../errors.ts';
+import { closeDir, openSubdir, withDir } from '../fsSafe.ts';
+import { type Bind, type StableCwd } from '../stableCwd.ts';
 import { childOutputBase } from '../wrapper/subst.ts';
 import { crateCompile, dropSessions, hasFinishedSession, isExternalCrate, type CrateCompile } from './crateDir.ts';
 import { maybeEvict } from './evict.ts';
 import { withIncrementalDir, withoutIncremental, type IncrementalFlag } from './incrementalFlag.ts';
 import { locateStore } from './sandboxPaths.ts';
-import { ownership, type Ownership } from './owner.ts';
+import { coldRun, plain } from './cold.ts';
+import { setUpStore } from './setup.ts';
 import { storeSettings, type StoreSettings } from './settings.ts';
+import { storeErrorWatch } from './storeErrors.ts';
 
 /**
  * The store: rustc's own `-C incremental=DIR`, made to persist across Bazel
@@ -161,176 +163,6 @@ function quietly<T>(step: () => T, note: (line: string) => void): T | undefined 
   }
 }
 
-function plain(args: string[]): StoreRun {
-  return { args, binds: [], watch: (sink) => sink, finish: async (code) => code };
-}
-
-/**
- * rustc's own failures to use its incremental directory: a line with an OS
- * error that names the store's directory ("could not create incremental
- * compilation crate directory `…`: No space left on device (os error 28)") or
- * says "incremental compilation" (rustc 1.95, out of inodes: "incremental
- * compilation: could not create session directory lock file: No space left
- * on device (os error 28)", no path; the store is the only incremental
- * directory of the compile). An ordinary compile error whose
- * diagnostic merely mentions the path (an `include_str!` of it, a lint) is
- * not one: its state stays.
- */
-function storeErrorWatch(paths: string[]) {
-  let failed = false;
-  let pending = '';
-  const check = (text: string) => {
-    const lines = (pending + text).split('\n');
-    pending = lines.pop()!.slice(-4096);
-    for (const l of lines) if (/\(os error \d+\)/.test(l) && (l.includes('incremental compilation') || paths.some((p) => l.includes(p)))) failed = true;
-  };
-  return {
-    watch: <T extends (bytes: Buffer) => void>(sink: T): T => ((bytes: Buffer) => {
-      check(bytes.toString('utf8'));
-      sink(bytes);
-    }) as T,
-    failed: () => {
-      check('\n');
-      return failed;
-    },
-    reset: () => {
-      failed = false;
-      pending = '';
-    },
-  };
-}
-
-/**
- * Makes the store and the partition, each missing directory by itself (a
- * recursive mkdir reports ENOENT where a read-only mount refused with EROFS),
- * checks the store can be written and has room, and tells whether seedwrap
- * manages it. A partition that is a symlink, FIFO or anything but a real
- * directory is removed as an entry in a managed store, and makes any other
- * store unusable: rustc would write through it.
- */
-function setUpStore(root: string, partition: string, crateName: string, minFreeBytes: number, note: (line: string) => void): { unusable: string } | { ownership: Ownership } {
-  try {
-    makeDirs(root);
-    const real = realpathSync(root);
-    accessSync(real, constants.W_OK);
-    const fs = statfsSync(real);
-    const free = fs.bavail * fs.bsize;
-    if (free < minFreeBytes) return { unusable: `only ${(free / 1048576).toFixed(1)} MiB free (SEEDWRAP_STORE_MIN_FREE_MB=${minFreeBytes / 1048576})` };
-    return withDir(real, (dir) => {
-      const owner = ownership(dir);
-      const part = lstatOrNone(entryPath(dir, partition));
-      if (part && !part.isDirectory()) {
-        if (!owner.managed) return { unusable: `${root}/${partition} is a ${kindOf(part)}, not a directory` };
-        note(`${root}/${partition} was a ${kindOf(part)}; removed`);
-        unlinkEntry(dir, partition);
-      }
-      makeDir(entryPath(dir, partition), `${root}/${partition}`);
-      const partDir = owner.managed ? openSubdir(dir, partition) : undefined;
-      if (partDir) {
-        try {
-          clearCrateNames(partDir, crateName, note);
-        } finally {
-          closeDir(partDir);
-        }
-      }
-      return { ownership: owner };
-    }) ?? { unusable: `${root} changed while being opened` };
-  } catch (err) {
-    return { unusable: `cannot be written (${describe(err)})` };
-  }
-}
-
-/**
- * rustc makes `<crate>-<id>` with create_dir_all, which follows a symlink
- * there (and fails on a FIFO or file, failing the compile): in a managed
- * store, any such entry of this crate that is not a real directory is removed
- * as an entry first.
- */
-function clearCrateNames(part: DirHandle, crateName: string, note: (line: string) => void): void {
-  for (const e of listEntries(part)) {
-    if (e.kind === 'dir' || !e.name.startsWith(`${crateName}-`)) continue;
-    note(`${part.path}/${e.name} was a ${e.kind}; removed`);
-    unlinkEntry(part, e.name);
-  }
-}
-
-/** `mkdir -p` that reports the first real error (EROFS, EACCES, ENOTDIR) with the path it hit. */
-function makeDirs(dir: string): void {
-  if (lstatOrNone(dir)?.isDirectory() || statSyncOrNone(dir)?.isDirectory()) return;
-  const parent = dirname(dir);
-  if (parent !== dir) makeDirs(parent);
-  makeDir(dir, dir);
-}
-
-function makeDir(path: string, shownAs: string): void {
-  try {
-    mkdirSync(path);
-  } catch (err) {
-    if (isSystemError(err, 'EEXIST')) return;
-    if (isSystemError(err)) throw Object.assign(err, { path: shownAs });
-    throw err;
-  }
-}
-
-function statSyncOrNone(path: string) {
-  return statSync(path, { throwIfNoEntry: false });
-}
-
-/**
- * A fresh, empty incremental directory of this compile's own (mkdtemp: unique
- * even for eight requests of one worker process at once), removed after the
- * compile. It keeps `-C incremental` on the command line: dropping the flag
- * would change the crate hash, and a dependent compiled against this action's
- * rmeta (or the pipelined metadata action's, made with the flag) would then
- * refuse the rlib (E0460). Inside a sandbox it lies in the sandbox's
- * execroot, which the child sees at the stable path too; outside, in a temp
- * directory that exists.
- */
-function coldRun(args: readonly string[], flag: IncrementalFlag, ctx: StoreContext, pwd: string, line: Record<string, unknown> | undefined): StoreRun {
-  const dir = privateDir(ctx, pwd);
-  if (line) ctx.debug?.(`store ${JSON.stringify({ ...line, ...(dir ? { dir: dir.real } : { incremental: 'dropped' }) })}`);
-  if (!dir) return noPrivateDir(args);
-  return {
-    ...plain(withIncrementalDir(args, flag, dir.seen)),
-    finish: async (code) => {
-      try {
-        withDir(dirname(dir.real), (parent) => removeTree(parent, basename(dir.real)));
-      } catch (err) {
-        ctx.warn(`could not remove the cold incremental directory ${dir.real}: ${describe(err)}`);
-      }
-      return code;
-    },
-  };
-}
-
-function privateDir(ctx: StoreContext, pwd: string): { real: string; seen: string } | undefined {
-  const inSandbox = sandboxOf(ctx.cwd) !== undefined;
-  for (const base of inSandbox ? [ctx.cwd] : tempDirs(ctx)) {
-    try {
-      const real = mkdtempSync(join(base, '.seedwrap-cold-incremental-'));
-      return { real, seen: inSandbox ? join(pwd, basename(real)) : real };
-    } catch {
-      // This one is missing, read-only or full: the next one.
-    }
-  }
-  return undefined;
-}
-
-/** TMPDIR when it is an absolute path (a relative or missing one is skipped), then the usual ones, then the execroot. */
-function tempDirs(ctx: StoreContext): string[] {
-  const env = ctx.env.TMPDIR;
-  return [...(env && isAbsolute(env) ? [env] : []), '/tmp', '/var/tmp', '/dev/shm', ctx.cwd];
-}
-
-/**
- * No directory could be made anywhere (every temp directory and the execroot
- * full or read-only): rustc without -C incremental, so the build still has a
- * chance. Its crate hash differs from a pipelined rmeta made with the flag;
- * with nowhere to write, the compile's own outputs would fail anyway.
- */
-function noPrivateDir(args: readonly string[]): StoreRun {
-  return plain(withoutIncremental(args));
-}
 
 /** Drops the crate's sessions no live rustc holds (crateDir.ts); false when the store is not one to clean. */
 function dropCrate(storeRoot: string, crate: CrateCompile, note: (line: string) => void): boolean {

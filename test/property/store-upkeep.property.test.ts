@@ -37,9 +37,13 @@ const CRATES = ['alpha', 'beta'];
 const hourAgo = () => Date.now() / 1000 - 3600;
 
 /** Where a planted entry goes: the store root, the partition, a crate directory, or a planted directory. */
-type Plant =
-  | { at: number; name: string; kind: 'dir' | 'file' | 'fifo' }
-  | { at: number; name: string; kind: 'link-out' | 'link-in' | 'hardlink'; target: number };
+interface Plant {
+  at: number;
+  name: string;
+  kind: 'dir' | 'file' | 'fifo' | 'link-out' | 'link-in' | 'hardlink';
+  /** Which outside entry, or which store directory, a link points to. */
+  target: number;
+}
 
 const names = fc.oneof(
   fc.constantFrom('abcdefabcdef', '0123456789ab', '.seedwrap-evicted', '.seedwrap-evict.lock', '.trash-1-deadbeef', 'alpha-0fixture', 'beta-0fixture', 'alpha-zz', 'x', 's-1-2-3', 's-1-2.lock'),
@@ -48,7 +52,7 @@ const names = fc.oneof(
 // Mostly at the store's root and in the partition, where eviction and the clean-up list.
 const at = fc.oneof(fc.constant(0), fc.constant(1), fc.constant(2), fc.nat(9));
 const plant: fc.Arbitrary<Plant> = fc.oneof(
-  fc.record({ at, name: names, kind: fc.constantFrom('dir' as const, 'file' as const, 'fifo' as const) }),
+  fc.record({ at, name: names, kind: fc.constantFrom('dir' as const, 'file' as const, 'fifo' as const), target: fc.constant(0) }),
   fc.record({ at, name: names, kind: fc.constantFrom('link-out' as const, 'link-in' as const, 'hardlink' as const), target: fc.nat(9) }),
 );
 type Op = { op: 'compile' | 'ice' | 'evict' | 'age'; crate: number };
