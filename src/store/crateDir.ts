@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { relative, resolve } from 'node:path';
 import { closeDir, listEntries, openSubdir, renameAndRemove, unlinkEntry, withDir, type DirHandle } from '../fsSafe.ts';
-import { isLockHeld } from './lock.ts';
+import { lockState } from './lock.ts';
 
 /**
  * The store's layout: `STORE/<partition>/<crate>-<stable crate id>/`, the last
@@ -101,7 +101,7 @@ export const TRASH = /^\.trash-[0-9]+-[0-9a-f]{8}$/;
 
 /** Whether any rustc session of a pinned crate directory is locked by a live rustc right now. */
 export function inUse(crate: DirHandle): boolean {
-  return listEntries(crate).some((e) => e.kind === 'file' && SESSION_LOCK.test(e.name) && isLockHeld(crate, e.name));
+  return listEntries(crate).some((e) => e.kind === 'file' && SESSION_LOCK.test(e.name) && lockState(crate, e.name) !== 'free');
 }
 
 /**
@@ -118,7 +118,14 @@ export function dropSessions(store: DirHandle, part: DirHandle, crateName: strin
     if (!crate) continue;
     try {
       const entries = listEntries(crate);
-      const held = new Set(entries.filter((e) => e.kind === 'file' && SESSION_LOCK.test(e.name) && isLockHeld(crate, e.name)).map((e) => e.name));
+      const held = new Set<string>();
+      for (const e of entries) {
+        if (e.kind !== 'file' || !SESSION_LOCK.test(e.name)) continue;
+        const state = lockState(crate, e.name);
+        // Without flock(1) the damaged session cannot be told from a live one: the retry goes cold instead.
+        if (state === 'unknown') throw new Error(`cannot tell whether ${crate.path}/${e.name} is in use (no flock(1))`);
+        if (state === 'held') held.add(e.name);
+      }
       for (const e of entries) {
         if (!SESSION.test(e.name) || held.has(lockOf(e.name))) continue;
         if (e.kind !== 'dir') {

@@ -70,20 +70,21 @@ export function takeLock(dir: DirHandle, name: string, onReplaced: (what: string
 /**
  * Whether a live process (a running rustc) holds the lock file `name`: a
  * non-blocking flock that, if it succeeds, is dropped at once. Anything that
- * is not a regular file is no lock of rustc's: not held. Unknown (no flock(1))
- * counts as held: keeping a directory is always safe.
+ * is not a regular file is no lock of rustc's: free. `unknown` without
+ * flock(1): callers keep what it guards.
  */
-export function isLockHeld(dir: DirHandle, name: string): boolean {
+export function lockState(dir: DirHandle, name: string): 'held' | 'free' | 'unknown' {
   let opened;
   try {
     opened = openFile(entryPath(dir, name), constants.O_RDONLY);
   } catch (err) {
-    if (isSystemError(err, 'ENOENT')) return false; // rustc finished and deleted it meanwhile
+    if (isSystemError(err, 'ENOENT')) return 'free'; // rustc finished and deleted it meanwhile
     throw err;
   }
-  if ('refused' in opened) return false;
+  if ('refused' in opened) return 'free';
   try {
-    return tryFlock(opened.fd) !== 'locked';
+    const got = tryFlock(opened.fd);
+    return got === 'locked' ? 'free' : got === 'busy' ? 'held' : 'unknown';
   } finally {
     closeSync(opened.fd);
   }

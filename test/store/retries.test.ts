@@ -98,7 +98,8 @@ describe.runIf(haveRustc)('retries stay cheap and local', () => {
     utimesSync(join(big, '..'), hourAgo, hourAgo);
     rmSync(join(store, '.seedwrap-evicted'), { force: true });
     rmSync(join(execroot, 'touched'), { force: true });
-    const child = execa(NODE, ['--', BUNDLE, ...args], { cwd: execroot, env, extendEnv: false, reject: false });
+    // No SIGKILL after execa's default 5 s: removing 60,000 files can take longer on a loaded machine.
+    const child = execa(NODE, ['--', BUNDLE, ...args], { cwd: execroot, env, extendEnv: false, reject: false, forceKillAfterDelay: false });
     // Eviction has begun once the old directory was renamed to trash.
     for (let i = 0; i < 4000 && !readdirSync(store).some((n) => n.startsWith('.trash-')); i++) await new Promise((r) => setTimeout(r, 5));
     expect(readdirSync(store).some((n) => n.startsWith('.trash-')), 'eviction never started').toBe(true);

@@ -168,7 +168,9 @@ describe.runIf(haveRustc)('store upkeep never follows a link and never opens wha
     writeFileSync(lock, '');
     // As a linux-sandbox action holds it: its own PID namespace (pid 1 there).
     const holder = spawn('unshare', ['--pid', '--fork', 'flock', lock, 'sleep', '120'], { stdio: 'ignore', detached: true });
-    onTestFinished(() => void (holder.exitCode === null && process.kill(-holder.pid!, 'SIGKILL')));
+    onTestFinished(() => {
+      if (holder.exitCode === null && holder.signalCode === null) process.kill(-holder.pid!, 'SIGKILL');
+    });
     for (let i = 0; i < 200 && spawnSync('flock', ['--nonblock', lock, 'true']).status === 0; i++) await new Promise((r) => setTimeout(r, 25));
     rmSync(join(store, '.seedwrap-evicted'), { force: true });
     const held = await compile(execroot, args('fresh'), { ...DEBUG, ...EVICT });
