@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { describe } from '../errors.ts';
 import { removeTree, withDir } from '../fsSafe.ts';
@@ -29,7 +29,7 @@ export function coldRun(args: readonly string[], flag: IncrementalFlag, ctx: Sto
     ...plain(withIncrementalDir(args, flag, dir.seen)),
     finish: async (code) => {
       try {
-        withDir(dirname(dir.real), (parent) => removeTree(parent, basename(dir.real)));
+        withDir(realpathSync(dirname(dir.real)), (parent) => removeTree(parent, basename(dir.real)));  // TMPDIR may be a symlink
       } catch (err) {
         ctx.warn(`could not remove the cold incremental directory ${dir.real}: ${describe(err)}`);
       }

@@ -56,9 +56,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return runChild({ program, args, env: child.env, cwd: io.cwd, stdin: io.stdin, ...outputs, stderr, format: opts.rustcOutputFormat, quitOnRmeta: opts.rustcQuitOnRmeta, signal: io.signal, debug, keepExitCode: store ? (c) => c === 101 : undefined });
     };
     let code = await run(child.args);
-    if (store) code = await store.finish(code, run);
-    // A signal during the store's upkeep (after the child ended): the action is being cancelled.
-    if (io.signal?.aborted) return signalExitCode(io.signal.reason);
+    if (store) {
+      code = await store.finish(code, run);
+      // A signal during the store's upkeep (after the child ended): the action is being cancelled.
+      if (io.signal?.aborted) return signalExitCode(io.signal.reason);
+    }
     // No after-success steps for a cancelled action (runChild reports it non-zero).
     if (code === 0 && !io.signal?.aborted) afterSuccess(opts, resolvePath);
     return code;
