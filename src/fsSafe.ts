@@ -113,13 +113,55 @@ export function listEntries(dir: DirHandle): Entry[] {
 
 export type Opened = { fd: number; st: Stats } | { refused: EntryKind };
 
+/** Linux's O_PATH (absent from fs.constants): names a file without opening it, so no device's open runs. */
+const O_PATH = 0o10000000;
+const PIN_FIRST = process.platform === 'linux' && VIA_PROC;
+
 /**
- * Opens a regular file without following a final symlink and without
- * blocking (a FIFO's open would wait for a writer for ever, and a device's
- * open runs its driver); anything but a regular file is closed again and
- * refused with its kind.
+ * Opens a regular file without following a final symlink and without running
+ * anything else's open: a FIFO's open would wait for a writer for ever, and a
+ * device's open runs its driver (a watchdog starts counting). On Linux the
+ * name is first pinned with O_PATH and checked with fstat; only a regular
+ * file is then opened, through /proc/self/fd, which reopens that very inode.
+ * With O_CREAT a missing file is created with O_EXCL (never through a link).
+ * Anything but a regular file is refused with its kind.
  */
 export function openFile(path: string, flags: number, mode = 0o644): Opened {
+  if (!PIN_FIRST) return openCheckedAfter(path, flags, mode);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let pin: number;
+    try {
+      pin = openSync(path, O_PATH | constants.O_NOFOLLOW);
+    } catch (err) {
+      if (!isSystemError(err, 'ENOENT') || (flags & constants.O_CREAT) === 0) throw err;
+      try {
+        return opened(openSync(path, flags | constants.O_EXCL | constants.O_NOFOLLOW | constants.O_NONBLOCK, mode));
+      } catch (e) {
+        if (isSystemError(e, 'EEXIST')) continue; // made by someone else meanwhile: pin that
+        throw e;
+      }
+    }
+    try {
+      const st = fstatSync(pin);
+      if (!st.isFile()) return { refused: kindOf(st) };
+      return opened(openSync(`/proc/self/fd/${pin}`, (flags & ~constants.O_CREAT) | constants.O_NONBLOCK));
+    } finally {
+      closeSync(pin);
+    }
+  }
+  return { refused: 'other' };
+}
+
+function opened(fd: number): Opened {
+  return { fd, st: fstatSync(fd) };
+}
+
+/**
+ * Without O_PATH or /proc (macOS, a sandbox without /proc): a non-blocking
+ * O_NOFOLLOW open, the type checked after it. A FIFO still never blocks, but
+ * a device's open runs.
+ */
+function openCheckedAfter(path: string, flags: number, mode: number): Opened {
   let fd: number;
   try {
     fd = openSync(path, flags | constants.O_NOFOLLOW | constants.O_NONBLOCK, mode);
