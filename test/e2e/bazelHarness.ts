@@ -115,7 +115,7 @@ http_archive(
     urls = [${JSON.stringify(`file://${tarball}`)}],
     sha256 = "${sha256}",
     strip_prefix = "package",
-    build_file_content = 'exports_files(["dist/seedwrap.cjs"])\n',
+    build_file_content = 'exports_files(["dist/seedwrap.cjs"])\\n',
 )
 `);
   writeFileSync(join(dir, 'tools/seedwrap/BUILD.bazel'), 'alias(\n    name = "seedwrap",\n    actual = "@seedwrap//:dist/seedwrap.cjs",\n    visibility = ["//visibility:public"],\n)\n');
