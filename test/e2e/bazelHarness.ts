@@ -94,10 +94,11 @@ export function packWrapper(wrapper: string, into: string): string {
 /**
  * Copies the example with its crate-source symlinks resolved, and has it
  * fetch the wrapper as a user's WORKSPACE would (docs/distribution.md): the
- * npm tarball by URL and sha256 through http_archive, its bundle exported by
- * a BUILD file, and //tools/seedwrap an alias of it. The URL is file://, so
- * the example's offline --experimental_repository_disable_download (which
- * refuses file:// too) is turned off in the copy: nothing else is downloaded.
+ * npm tarball by URL and sha256 through http_archive, its bundle in a
+ * filegroup of the BUILD file given there, and //tools/seedwrap an alias of
+ * it. The URL is file://, so the example's offline
+ * --experimental_repository_disable_download (which refuses file:// too) is
+ * turned off in the copy: nothing else is downloaded.
  */
 export function copyWorkspace(tarball: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'seedwrap-bazel-ws-'));
@@ -115,10 +116,10 @@ http_archive(
     urls = [${JSON.stringify(`file://${tarball}`)}],
     sha256 = "${sha256}",
     strip_prefix = "package",
-    build_file_content = 'exports_files(["dist/seedwrap.cjs"])\\n',
+    build_file_content = 'filegroup(name = "seedwrap", srcs = ["dist/seedwrap.cjs"], visibility = ["//visibility:public"])\\n',
 )
 `);
-  writeFileSync(join(dir, 'tools/seedwrap/BUILD.bazel'), 'alias(\n    name = "seedwrap",\n    actual = "@seedwrap//:dist/seedwrap.cjs",\n    visibility = ["//visibility:public"],\n)\n');
+  writeFileSync(join(dir, 'tools/seedwrap/BUILD.bazel'), 'alias(\n    name = "seedwrap",\n    actual = "@seedwrap//:seedwrap",\n    visibility = ["//visibility:public"],\n)\n');
   appendFileSync(join(dir, '.bazelrc'), '# test/e2e/bazelHarness.ts: the wrapper comes from a file:// URL.\ncommon --noexperimental_repository_disable_download\n');
   return dir;
 }
