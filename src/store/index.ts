@@ -19,6 +19,8 @@ import { storeSettings } from './settings.ts';
 export interface StoreRun {
   /** The child's argv, `-C incremental` pointing into the store (or dropped). */
   args: string[];
+  /** The store's real root, unless the compile went cold (pipelining's rendezvous lives under it). */
+  root?: string;
   /** Real directories to bind inside the stable-cwd namespace. */
   binds: Bind[];
   /** Watches the child's stderr for rustc's complaints about the store's path. */
@@ -52,7 +54,7 @@ export function prepareStore(args: readonly string[], flag: IncrementalFlag, ctx
     // As cargo does for registry crates; every action of this crate drops the
     // flag alike, so its rmeta and rlib keep one crate hash.
     report({ mode: 'external', note: 'compiled without -C incremental (SEEDWRAP_STORE_EXTERNAL=1 keeps it)' });
-    return plain(withoutIncremental(args));
+    return { ...plain(withoutIncremental(args)), root: loc.real };
   }
   const partReal = join(loc.real, crate.partition);
   const partSeen = join(loc.rustcDir, crate.partition);
@@ -68,6 +70,7 @@ export function prepareStore(args: readonly string[], flag: IncrementalFlag, ctx
   let mentioned = false;
   return {
     args: withIncrementalDir(args, flag, partSeen),
+    root: loc.real,
     binds: loc.bind ? [loc.bind] : [],
     watch: (sink) => ((bytes: Buffer) => {
       mentioned ||= bytes.includes(partSeen);
