@@ -110,7 +110,8 @@ export function flatArgs(args: readonly string[], cwd: string): string[] {
  *   different output bases may run the same command at the same time over
  *   different sources, and only one build runs per output base at a time.
  * The files the compile reads are checked separately, by the consumer
- * (`inputs.ts`).
+ * (`inputs.ts`). seedwrap's own settings and the wrapper's debug switch are
+ * not rustc's business, so one action may turn on debugging alone.
  */
 export function rendezvousKey(flat: readonly string[], env: Readonly<Record<string, string>>, cwd: string): string {
   const varying = sandboxDirOf(cwd);
@@ -121,6 +122,10 @@ export function rendezvousKey(flat: readonly string[], env: Readonly<Record<stri
   put(sandboxOf(cwd)?.outputBase ?? cwd);
   put(String(flat.length));
   for (const arg of flat) put(norm(arg));
-  for (const name of Object.keys(env).sort()) put(`${name}=${norm(env[name]!)}`);
+  for (const name of Object.keys(env).sort()) if (!ignoredVariable(name)) put(`${name}=${norm(env[name]!)}`);
   return hash.digest('hex').slice(0, 32);
+}
+
+function ignoredVariable(name: string): boolean {
+  return name.startsWith('SEEDWRAP_') || name === 'RULES_RUST_PROCESS_WRAPPER_DEBUG';
 }
