@@ -49,7 +49,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     // One rustc per pipelined crate (src/pipeline/), loaded only for a rustc
     // whose JSON is read and that has a rendezvous: the store's or the user's.
     const format = opts.rustcOutputFormat;
-    const pipe = format && (store?.root ?? io.env.SEEDWRAP_PIPELINE_DIR) ? (await import('../pipeline/index.ts')).preparePipeline({ args: child.args, env: child.env, cwd: io.cwd, storeRoot: store?.root, format, quitOnRmeta: opts.rustcQuitOnRmeta, inheritedEnv: io.env, warn: (line) => void io.stderr.write(`seedwrap: ${line}\n`), debug }) : undefined;
+    const pipe = format && (store?.root ?? io.env.SEEDWRAP_PIPELINE_DIR) && io.env.SEEDWRAP_PIPELINE !== 'off' ? (await import('../pipeline/index.ts')).preparePipeline({ args: child.args, env: child.env, cwd: io.cwd, storeRoot: store?.root, format, quitOnRmeta: opts.rustcQuitOnRmeta, inheritedEnv: io.env, warn: (line) => void io.stderr.write(`seedwrap: ${line}\n`), debug }) : undefined;
     const run = (argv: string[]) => {
       const [first = '', ...rest] = argv;
       const [program, args] = child.stable ? child.stable.wrap(first, rest, store?.binds) : [first, rest];

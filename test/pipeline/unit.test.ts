@@ -14,7 +14,7 @@ function argvIn(cwd: string, ob: string): string[] {
 describe('the rendezvous key', () => {
   const ob = '/home/u/.cache/bazel/_bazel_u/0123';
   const sb = (n: number, strategy = 'linux-sandbox') => `${ob}/sandbox/${strategy}/${n}/execroot/ws`;
-  const envIn = (n: number) => ({ PATH: '/usr/bin', OUT_DIR: `${sb(n)}/out/build_script.out_dir` });
+  const envIn = (n: number): Record<string, string> => ({ PATH: '/usr/bin', OUT_DIR: `${sb(n)}/out/build_script.out_dir` });
 
   it("is the same for a crate's two actions in different sandboxes, and differs with the output base, the flags or the environment", () => {
     const k = (n: number, base = ob, extra: string[] = [], env = envIn(n)) => rendezvousKey([...argvIn(`${base}/sandbox/linux-sandbox/${n}/execroot/ws`, `${base}/sandbox/linux-sandbox/${n}`), ...extra], env, `${base}/sandbox/linux-sandbox/${n}/execroot/ws`);
@@ -83,7 +83,7 @@ describe('inputs and messages', () => {
     expect(decode(whole.subarray(0, whole.length - 1))).toHaveProperty('reason');
     expect(decode(Buffer.concat([whole, Buffer.from('x')]))).toHaveProperty('reason');
     const damaged = Buffer.from(whole);
-    damaged[damaged.length - 1] ^= 1;
+    damaged.writeUInt8(damaged.readUInt8(damaged.length - 1) ^ 1, damaged.length - 1);
     expect(decode(damaged)).toEqual({ reason: 'the rmeta does not match its hash' });
     expect(decode(Buffer.alloc(0))).toEqual({ reason: 'the producer ended before it sent the rmeta' });
   });
