@@ -75,6 +75,27 @@ describe.runIf(haveRustc)('one rustc per crate: the metadata action takes its rm
     expect(sockets(dir)).toEqual([]);
   });
 
+  it("replays the diagnostics through its own --rustc-output-format (json here, the full compile's rendered) and --stderr-file", async () => {
+    const { ws, dir, env } = plainWorkspace();
+    const asJson = (args: string[]) => args.map((a) => (a === 'rendered' ? 'json' : a)).flatMap((a) => (a === '--output-file' ? ['--stderr-file', 'out/app.stderr', a] : [a]));
+    const own = sandbox(ws, 1);
+    const control = await action(own, asJson(actionArgs(ws, 'metadata')), env);
+    expect(control.exitCode, text(control.stderr)).toBe(0);
+    expect(text(control.stderr)).toBe('');
+    expect(read(own, 'out/app.stderr').toString()).toMatch(/^\{"\$message_type":"diagnostic","message":"unused variable/);
+    const full = action(sandbox(ws, 2, { delay: 2 }), actionArgs(ws, 'full'), env);
+    await socketAppears(dir);
+    const metaDir = sandbox(ws, 3);
+    const meta = await action(metaDir, asJson(actionArgs(ws, 'metadata')), env);
+    expect((await full).exitCode).toBe(0);
+    expect(meta.exitCode, text(meta.stderr)).toBe(0);
+    expect(text(meta.stderr)).toBe('');
+    expect(read(metaDir, 'out/app.stderr').equals(read(own, 'out/app.stderr'))).toBe(true);
+    expect(read(metaDir, 'out/app.rmeta-output').equals(read(own, 'out/app.rmeta-output'))).toBe(true);
+    expect(read(metaDir, RMETA).equals(read(own, RMETA))).toBe(true);
+    expect(ws.rustcRuns()).not.toContain(metaDir);
+  });
+
   it('with no live producer (the full compile already ended, as under --jobs=1) it compiles itself at once', async () => {
     const { ws, dir, env } = plainWorkspace();
     const fullDir = sandbox(ws, 1);
