@@ -9,7 +9,8 @@ import { decode, type Message } from './message.ts';
 import { removeStaleSocket } from './producer.ts';
 import type { Rendezvous } from './rendezvous.ts';
 
-export type Received = { kind: 'message'; message: Message } | { kind: 'none'; reason: string } | { kind: 'cancelled' };
+/** `live`: a producer was connected (it ended without an rmeta) rather than absent. */
+export type Received = { kind: 'message'; message: Message } | { kind: 'none'; reason: string; live: boolean } | { kind: 'cancelled' };
 
 /**
  * The metadata action's side: connect, and wait only while the producer's
@@ -31,16 +32,20 @@ export function receive(rv: Rendezvous, signal: AbortSignal | undefined, debug?:
     const onAbort = () => settle({ kind: 'cancelled' });
     if (signal?.aborted) return settle({ kind: 'cancelled' });
     signal?.addEventListener('abort', onAbort, { once: true });
-    sock.on('connect', () => debug?.('pipeline: waiting for the running full compile of this crate'));
+    let connected = false;
+    sock.on('connect', () => {
+      connected = true;
+      debug?.('pipeline: waiting for the running full compile of this crate');
+    });
     sock.on('data', (chunk: Buffer) => void chunks.push(chunk));
     sock.on('error', (err: NodeJS.ErrnoException) => {
       // A stale socket left by a producer that was SIGKILLed.
       if (err.code === 'ECONNREFUSED') removeStaleSocket(rv.real);
-      settle({ kind: 'none', reason: err.code === 'ENOENT' ? 'no full compile of this crate is running' : describe(err) });
+      settle({ kind: 'none', reason: err.code === 'ENOENT' ? 'no full compile of this crate is running' : describe(err), live: connected });
     });
     sock.on('close', () => {
       const m = decode(Buffer.concat(chunks));
-      settle('reason' in m ? { kind: 'none', reason: m.reason } : { kind: 'message', message: m });
+      settle('reason' in m ? { kind: 'none', reason: m.reason, live: connected } : { kind: 'message', message: m });
     });
   });
 }

@@ -3,6 +3,8 @@ import type { Sink } from '../wrapper/child.ts';
 import { processRustcLine, type LineAction, type RustcOutputFormat } from '../wrapper/rustcOutput.ts';
 import { signalExitCode } from '../wrapper/signals.ts';
 import { check, receive, writeRmeta } from './consumer.ts';
+import { takeMessage } from './finished.ts';
+import { decode } from './message.ts';
 import { Producer } from './producer.ts';
 import { flatArgs, rendezvousDir, rendezvousKey, sandboxDirOf, socketIn } from './rendezvous.ts';
 
@@ -70,8 +72,18 @@ export function preparePipeline(ctx: PipelineContext): Pipeline | undefined {
   return {
     async take(out, signal) {
       try {
-        const got = await receive(rv, signal, ctx.debug);
+        let got = await receive(rv, signal, ctx.debug);
         if (got.kind === 'cancelled') return signalExitCode(signal?.reason);
+        let from = 'the running full compile';
+        if (got.kind === 'none' && got.live === false) {
+          // No producer now: perhaps one that finished left its rmeta (finished.ts).
+          const left = takeMessage(rv.finished);
+          const m = left && decode(left);
+          if (m && !('reason' in m)) {
+            got = { kind: 'message', message: m };
+            from = 'the full compile that ran before';
+          }
+        }
         if (got.kind === 'none') return void ctx.debug?.(`pipeline: compiling itself: ${got.reason}`);
         const ok = check(got.message, ctx.format, ctx.cwd);
         if ('reason' in ok) return void ctx.debug?.(`pipeline: compiling itself: ${ok.reason}`);
@@ -87,7 +99,7 @@ export function preparePipeline(ctx: PipelineContext): Pipeline | undefined {
           const action = processRustcLine(line, ctx.format, true);
           if (action.kind === 'write') out.stderr(action.bytes);
         }
-        ctx.debug?.(`pipeline: took the rmeta ${ok.artifact} (${got.message.rmeta.length} bytes) from the running full compile`);
+        ctx.debug?.(`pipeline: took the rmeta ${ok.artifact} (${got.message.rmeta.length} bytes) from ${from}`);
         return 0;
       } finally {
         rv.release();

@@ -4,6 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { describe } from '../errors.ts';
 import type { LineAction } from '../wrapper/rustcOutput.ts';
 import { depInfoPaths, externPaths, inputIds } from './inputs.ts';
+import { leaveMessage } from './finished.ts';
 import { encode, sha256, unshareable } from './message.ts';
 import type { Rendezvous } from './rendezvous.ts';
 
@@ -30,6 +31,8 @@ export class Producer {
   private readonly waiting = new Set<Socket>();
   private server: Server | undefined;
   private closed = false;
+  /** Consumers sent the message: if none, it is left for one that starts later (finished.ts). */
+  private served = 0;
 
   constructor(private readonly rv: Rendezvous, private readonly ctx: ProducerContext) {}
 
@@ -64,7 +67,10 @@ export class Producer {
 
   private accept(sock: Socket): void {
     sock.on('error', () => this.waiting.delete(sock));
-    if (this.message) return void sock.end(this.message);
+    if (this.message) {
+      this.served++;
+      return void sock.end(this.message);
+    }
     this.waiting.add(sock);
     sock.on('close', () => this.waiting.delete(sock));
   }
@@ -72,26 +78,34 @@ export class Producer {
   /** child.ts calls this for every JSON-processed stderr line until the rmeta. */
   readonly onLine = (line: Buffer, kind: LineAction['kind']): void => {
     if (this.message || this.closed) return;
-    if (kind === 'not-json') return this.publish(unshareable('rustc wrote a line that is not JSON before the rmeta'));
+    if (kind === 'not-json') return this.publish(this.refuse('rustc wrote a line that is not JSON before the rmeta'));
     this.prefix.push(line);
     if (kind === 'skip' && line.includes('"emit":"dep-info"')) this.depInfo = artifactOf(line);
     if (kind === 'metadata-done') this.publish(this.build(line));
   };
 
+  /** The last refusal sent: never left behind for later consumers. */
+  private unshared: Buffer | undefined;
+
+  private refuse(reason: string): Buffer {
+    this.unshared = unshareable(reason);
+    return this.unshared;
+  }
+
   private build(metadataLine: Buffer): Buffer {
     const artifact = artifactOf(metadataLine);
-    if (artifact === undefined || isAbsolute(artifact)) return unshareable(`the rmeta's path ${String(artifact)} is not relative to the working directory`);
+    if (artifact === undefined || isAbsolute(artifact)) return this.refuse(`the rmeta's path ${String(artifact)} is not relative to the working directory`);
     let rmeta: Buffer;
     let sources: string[] = [];
     try {
       rmeta = readFileSync(resolve(this.ctx.cwd, artifact));
       if (this.depInfo !== undefined && !isAbsolute(this.depInfo)) sources = depInfoPaths(resolve(this.ctx.cwd, this.depInfo));
     } catch (err) {
-      return unshareable(describe(err));
+      return this.refuse(describe(err));
     }
     const prefix = Buffer.concat(this.prefix);
     const leak = this.ctx.leak;
-    if (leak !== undefined && (prefix.includes(leak) || rmeta.includes(leak))) return unshareable(`rustc's output names this action's sandbox ${leak}`);
+    if (leak !== undefined && (prefix.includes(leak) || rmeta.includes(leak))) return this.refuse(`rustc's output names this action's sandbox ${leak}`);
     const inputs = inputIds([...externPaths(this.ctx.args), ...sources], this.ctx.cwd);
     return encode({ header: { v: 1, prefix: prefix.length, rmeta: rmeta.length, sha256: sha256(rmeta), inputs }, prefix, rmeta });
   }
@@ -100,14 +114,20 @@ export class Producer {
     this.message = message;
     this.prefix.length = 0;
     this.ctx.debug?.(`pipeline: published to ${this.waiting.size} waiting metadata action(s)`);
+    this.served += this.waiting.size;
     for (const sock of this.waiting) sock.end(message);
     this.waiting.clear();
   }
 
-  /** After the child: no new consumers; one still waiting (no rmeta came) sees the connection close and compiles itself. */
+  /**
+   * After the child: no new consumers; one still waiting (no rmeta came) sees
+   * the connection close and compiles itself. An rmeta no one took is left
+   * for the metadata action that Bazel often starts only now.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.message && this.message !== this.unshared && this.served === 0) leaveMessage(this.rv.finished, this.message);
     for (const sock of this.waiting) sock.destroy();
     this.waiting.clear();
     const server = this.server;

@@ -18,6 +18,8 @@ export interface Rendezvous {
   socket: string;
   /** The real path, for messages and for removing a stale socket. */
   real: string;
+  /** `<dir>/<key>.msg`: the message of a producer whose rmeta is final, for a metadata action that starts later. */
+  finished: string;
   /** Releases the directory descriptor behind a `/proc/self/fd` path. */
   release(): void;
 }
@@ -70,12 +72,14 @@ function unsafeDir(dir: string): string | undefined {
 
 export function socketIn(dir: string, key: string): Rendezvous {
   const real = join(dir, `${key}.sock`);
-  if (real.length <= MAX_SOCKET_PATH) return { socket: real, real, release: () => {} };
+  const finished = join(dir, `${key}.msg`);
+  if (real.length <= MAX_SOCKET_PATH) return { socket: real, real, finished, release: () => {} };
   const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
   let open = true;
   return {
     socket: `/proc/self/fd/${fd}/${key}.sock`,
     real,
+    finished,
     release: () => {
       if (open) closeSync(fd);
       open = false;

@@ -96,17 +96,43 @@ describe.runIf(haveRustc)('one rustc per crate: the metadata action takes its rm
     expect(ws.rustcRuns()).not.toContain(metaDir);
   });
 
-  it('with no live producer (the full compile already ended, as under --jobs=1) it compiles itself at once', async () => {
+  it("after the full compile ended (Bazel 4.2.3's usual order, and --jobs=1) it takes the rmeta that compile left, once; then it compiles itself at once", async () => {
     const { ws, dir, env } = plainWorkspace();
-    const fullDir = sandbox(ws, 1);
+    const own = sandbox(ws, 1);
+    const control = await action(own, actionArgs(ws, 'metadata'), env);
+    expect(control.exitCode).toBe(0);
+    const fullDir = sandbox(ws, 2);
     expect((await action(fullDir, actionArgs(ws, 'full'), env)).exitCode).toBe(0);
     expect(sockets(dir)).toEqual([]);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.msg'))).toHaveLength(1);
+    const metaDir = sandbox(ws, 3);
+    const meta = await action(metaDir, actionArgs(ws, 'metadata'), { ...env, ...DEBUG });
+    expect(meta.exitCode, text(meta.stderr)).toBe(0);
+    expect(text(meta.stderr)).toContain('pipeline: took the rmeta out/libapp-app1.rmeta');
+    expect(text(meta.stderr)).toContain('from the full compile that ran before');
+    expect(read(metaDir, RMETA).equals(read(own, RMETA))).toBe(true);
+    expect(read(metaDir, 'out/app.rmeta-output').equals(read(own, 'out/app.rmeta-output'))).toBe(true);
+    expect(ws.rustcRuns()).toEqual([own, fullDir]);
+    // Taken once: the next one finds neither a producer nor a message.
+    expect(readdirSync(dir)).toEqual([]);
+    const again = sandbox(ws, 4);
+    const next = await action(again, actionArgs(ws, 'metadata'), { ...env, ...DEBUG });
+    expect(next.exitCode).toBe(0);
+    expect(text(next.stderr)).toContain('pipeline: compiling itself: no full compile of this crate is running');
+    expect(ws.rustcRuns()).toEqual([own, fullDir, again]);
+  });
+
+  it('a message left by a full compile whose input has changed since is not taken', async () => {
+    const { ws, dir, env } = plainWorkspace();
+    expect((await action(sandbox(ws, 1), actionArgs(ws, 'full'), env)).exitCode).toBe(0);
+    // An edit after that build, of a module the dep-info names (the command line stays the same).
+    writeFileSync(join(ws.execroot, 'app', 'more.rs'), 'pub fn more() -> u32 { 8 }\n');
     const metaDir = sandbox(ws, 2);
     const meta = await action(metaDir, actionArgs(ws, 'metadata'), { ...env, ...DEBUG });
     expect(meta.exitCode, text(meta.stderr)).toBe(0);
-    expect(text(meta.stderr)).toContain('pipeline: compiling itself: no full compile of this crate is running');
-    expect(ws.rustcRuns()).toEqual([fullDir, metaDir]);
-    expect(read(metaDir, RMETA).equals(read(fullDir, RMETA))).toBe(true);
+    expect(text(meta.stderr)).toContain('pipeline: compiling itself: input app/more.rs is not the file the full compile read');
+    expect(ws.rustcRuns()).toContain(metaDir);
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('a producer killed before its rmeta: the waiting action compiles itself; its stale socket is removed and later replaced', async () => {
@@ -238,6 +264,8 @@ describe.runIf(haveRustc)('one rustc per crate: the metadata action takes its rm
     expect(lstatSync(join(metaDir, RMETA)).isFile()).toBe(true);
     expect(read(metaDir, RMETA).equals(read(join(ws.ob, 'sandbox', 'linux-sandbox', '1', 'execroot', 'ws'), RMETA))).toBe(true);
     expect(readdirSync(join(metaDir, 'out')).filter((n) => n.includes('.seedwrap-'))).toEqual([]);
+    // Taken live: nothing is left behind for a later one.
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('a SEEDWRAP_PIPELINE_DIR that others can write is refused with one line; the action compiles itself', async () => {
