@@ -6,7 +6,7 @@ import { check, receive, writeRmeta } from './consumer.ts';
 import { takeMessage } from './finished.ts';
 import { decode } from './message.ts';
 import { Producer } from './producer.ts';
-import { flatArgs, rendezvousDir, rendezvousKey, sandboxDirOf, socketIn } from './rendezvous.ts';
+import { flatArgs, rendezvousDir, rendezvousKey, sandboxDirOf, socketIn, type Rendezvous } from './rendezvous.ts';
 
 /**
  * One rustc per crate under pipelining (docs/pipelining.md). rules_rust runs a
@@ -53,16 +53,16 @@ export function preparePipeline(ctx: PipelineContext): Pipeline | undefined {
     return undefined;
   }
   let flat: string[];
-  let key: string;
+  let rv: Rendezvous;
   try {
     flat = flatArgs(ctx.args, ctx.cwd);
     if (!reportsMetadata(flat)) return undefined;
-    key = rendezvousKey(flat, ctx.env, ctx.cwd);
+    rv = socketIn(place.dir, rendezvousKey(flat, ctx.env, ctx.cwd));
   } catch (err) {
+    // Pipelining is an optimisation: whatever fails here, the action compiles as it always did.
     ctx.debug?.(`pipelining: off for this action: ${describe(err)}`);
     return undefined;
   }
-  const rv = socketIn(place.dir, key);
   ctx.debug?.(`pipeline: ${ctx.quitOnRmeta ? 'metadata action' : 'full compile'} at ${rv.real}`);
   if (!ctx.quitOnRmeta) {
     const producer = new Producer(rv, { cwd: ctx.cwd, args: flat, leak: sandboxDirOf(ctx.cwd), debug: ctx.debug });
