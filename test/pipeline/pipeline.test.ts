@@ -193,6 +193,33 @@ describe.runIf(haveRustc)('one rustc per crate: the metadata action takes its rm
     }
   });
 
+  it('in one process, as a multiplex worker serves both requests: the metadata request takes the rmeta from the full one', async () => {
+    const { ws, dir, env } = plainWorkspace();
+    const own = sandbox(ws, 1);
+    expect((await action(own, actionArgs(ws, 'metadata'), env)).exitCode).toBe(0);
+    const collect = () => {
+      const chunks: Buffer[] = [];
+      return { chunks, stream: new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(Buffer.from(c)), cb()) }) };
+    };
+    const request = (cwd: string, args: string[]) => {
+      const err = collect();
+      const code = main(args, { cwd, env: { PATH: process.env.PATH, HOME: homedir(), ...env, ...DEBUG }, stdout: collect().stream, stderr: err.stream, stdin: 'ignore' });
+      return { code, err: () => Buffer.concat(err.chunks).toString() };
+    };
+    const fullDir = sandbox(ws, 2, { delay: 2 });
+    const full = request(fullDir, actionArgs(ws, 'full'));
+    await socketAppears(dir);
+    const metaDir = sandbox(ws, 3);
+    const meta = request(metaDir, actionArgs(ws, 'metadata'));
+    expect(await meta.code).toBe(0);
+    expect(await full.code).toBe(0);
+    expect(meta.err()).toContain('pipeline: took the rmeta out/libapp-app1.rmeta');
+    expect(meta.err()).toContain('from the running full compile');
+    expect(read(metaDir, RMETA).equals(read(own, RMETA))).toBe(true);
+    expect(ws.rustcRuns()).toEqual([own, fullDir]);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it("the worker's cancel ends a waiting request with exit 1", async () => {
     const { ws, dir, env } = plainWorkspace();
     const full = action(sandbox(ws, 1, { delay: 30 }), actionArgs(ws, 'full'), env);
