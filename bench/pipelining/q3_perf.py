@@ -69,22 +69,32 @@ CATS = [  # first match wins; applied to "dso symbol"
     ('kernel (page faults, file I/O, mmap)', r'\[kernel|\[k\]'),
     ('incr: load previous session / decode cached results', r'rustc_incremental::persist::load|on_disk_cache|OnDiskCache|CacheDecoder|SerializedDepGraph|load_dep_graph|MemDecoder|decode_'),
     ('incr: try_mark_green / mark green (reuse)', r'try_mark|mark_green|MarkFrame|DepNodeColor'),
-    ('incr: dep-graph recording (with_task, read edges, encode nodes)', r'dep_graph|DepGraph|DepNode|EdgesVec|with_task|read_index|GraphEncoder|encode_node|EncoderState|task_deps|TaskDeps|with_deps'),
-    ('stable hashing (fingerprints of query results, HIR)', r'SipHasher|StableHasher|hash_stable|HashStable|Fingerprint|def_path_hash|StableHashingContext|stable_hash|hash_one|ich::'),
+    ('incr: dep-graph recording (query execution with tasks, edges, node encoding)', r'dep_graph|DepGraph|DepNode|EdgesVec|with_task|read_index|GraphEncoder|encode_node|EncoderState|task_deps|TaskDeps|with_deps|try_execute_query|execute_job|with_context_opt|alloc_and_color'),
+    ('stable hashing (fingerprints of query results, HIR, spans as file:line:col)', r'SipHasher|StableHasher|hash_stable|HashStable|Fingerprint|def_path_hash|StableHashingContext|stable_hash|hash_one|ich::|span_data_to_lines_and_cols|CachingSourceMapView'),
     ('metadata encoding', r'rustc_metadata::rmeta::encoder|EncodeContext|FileEncoder'),
     ('allocator / memcpy (libc)', r'libc\.so|malloc|memcpy|memmove|_int_|cfree|jemalloc|je_'),
     ('rest of the front end (parse, expand, resolve, typeck, borrowck, mono collection)', r'.'),
 ]
+
+def symbols(data):
+    """perf report's flat per-symbol sample counts, cached beside the data file."""
+    txt = data + '.txt'
+    if not os.path.exists(txt):
+        out = subprocess.run(['perf', 'report', '-i', data, '--sort=dso,sym', '--stdio', '-F', 'sample,dso,sym'],
+                             capture_output=True, text=True).stdout
+        open(txt, 'w').write(out)
+    return open(txt).read()
+
+CACHED_ONLY = os.environ.get('Q3_CACHED_ONLY') == '1'  # use only profiles already reported (perf report is slow)
 
 def report():
     rows = [json.loads(l) for l in open(f'{os.path.dirname(os.path.abspath(__file__))}/results/q3_perf.jsonl')]
     agg = defaultdict(lambda: defaultdict(float))
     n = defaultdict(int)
     for r in rows:
-        if r['rmeta'] is None:
+        if r['rmeta'] is None or (CACHED_ONLY and not os.path.exists(r['data'] + '.txt')):
             continue
-        out = subprocess.run(['perf', 'report', '-i', r['data'], '--sort=dso,sym', '--stdio', '-F', 'sample,dso,sym'],
-                             capture_output=True, text=True).stdout
+        out = symbols(r['data'])
         key = (r['crate'], r['variant'])
         n[key] += 1
         for line in out.splitlines():

@@ -20,7 +20,7 @@ def med(xs):
     xs = [x for x in xs if x is not None]
     return statistics.median(xs) if xs else None
 for c in crates:
-    base = rows.get((c, 'kill/noflag'))
+    base = rows.get((c, 'kill/noflag')) or next((rows[(c, v)] for v in order if v.startswith('kill/noflag') and (c, v) in rows), None)
     bw = med([r['rmeta'] for r in base]) if base else None
     bc = med([r.get('cpu_rmeta') or r['cpu'] for r in base]) if base else None
     print(f'\n**{c}** (medians, ms; CPU = rustc user+sys; "÷ noflag" = CPU to rmeta ÷ kill/noflag\'s)\n')
