@@ -1,6 +1,7 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { bazelLayout, type BazelLayout } from './bazelLayout.ts';
+import { type BazelLayout } from './bazelLayout.ts';
+import { forget, memoPath, recall, remember } from './namespaceMemo.ts';
 
 /**
  * `--stable-cwd true`: run the child from a working directory whose absolute
@@ -31,6 +32,12 @@ export interface StableCwd {
    * real directory (`real`) appear at `at` inside the namespace (the store).
    */
   wrap(program: string, args: readonly string[], binds?: readonly Bind[]): [string, string[]];
+  /**
+   * Set when the namespace flags came from a memo instead of a probe in this
+   * process: after a failed run, probes again; the reason when no namespace
+   * can be made after all (the memo is then forgotten), undefined when it can.
+   */
+  recheck?: () => string | undefined;
 }
 
 /** A real directory bound at another path inside the child's namespace. */
@@ -40,17 +47,19 @@ export interface Bind {
 }
 
 // Runs inside the new namespace, as
-// `sh -c SCRIPT sh MOUNT MKDIR BASE STABLE N [REAL AT]... PROGRAM ARGS...`.
+// `sh -c SCRIPT sh MOUNT BASE STABLE N [REAL AT]... PROGRAM ARGS...`.
 // `.` is the sandbox directory: once the tmpfs hides it, only the kernel's
 // reference from our cwd still names it, hence --no-canonicalize. The N binds
 // come after it: their mount points lie in the tmpfs, their sources outside it.
+// util-linux's X-mount.mkdir makes each mount point (mount(8) since 2.23;
+// unshare's --propagation needs 2.27), so a mount is the only process per
+// step: a separate mkdir cost one more fork and exec each (issue 17 item 4).
 const SCRIPT = [
-  'mount=$1 mkdir=$2 base=$3 stable=$4 n=$5',
-  'shift 5',
+  'mount=$1 base=$2 stable=$3 n=$4',
+  'shift 4',
   '"$mount" -t tmpfs seedwrap-stable-cwd "$base" || exit 125',
-  '"$mkdir" -p "$stable" || exit 125',
-  '"$mount" --no-canonicalize --bind . "$stable" || exit 125',
-  'while [ "$n" -gt 0 ]; do "$mkdir" -p "$2" && "$mount" --bind "$1" "$2" || exit 125; shift 2; n=$((n - 1)); done',
+  '"$mount" --no-canonicalize --bind -o X-mount.mkdir . "$stable" || exit 125',
+  'while [ "$n" -gt 0 ]; do "$mount" --bind -o X-mount.mkdir "$1" "$2" || exit 125; shift 2; n=$((n - 1)); done',
   'cd "$stable" || exit 125',
   'exec "$@"',
 ].join('\n');
@@ -69,18 +78,20 @@ export type StableCwdPlan = { kind: 'unchanged' } | { kind: 'stable'; stable: St
  * bazelLayout.ts, which checked it against the file system (an output user
  * root named `…/sandbox/…` is not a sandbox, so its execroot is never hidden).
  */
-export function planStableCwd(layout: BazelLayout): StableCwdPlan {
+export function planStableCwd(layout: BazelLayout, memoDir?: (path: string) => string | undefined): StableCwdPlan {
   if (layout.kind !== 'sandbox' && layout.kind !== 'worker') return { kind: 'unchanged' };
   const { workspace } = layout;
   const unshare = findTool('unshare');
   const mount = findTool('mount');
-  const mkdir = findTool('mkdir');
   const sh = findTool('sh');
-  if (!unshare || !mount || !mkdir || !sh) return { kind: 'unavailable', reason: 'util-linux unshare and mount are not installed' };
-  const namespaces = chooseNamespaces(unshare);
-  if (!Array.isArray(namespaces)) return { kind: 'unavailable', reason: `no mount namespace can be created here: ${namespaces.reason}` };
+  if (!unshare || !mount || !sh) return { kind: 'unavailable', reason: 'util-linux unshare and mount are not installed' };
   const base = layout.actionDirs!;
   const path = `${base}/stable/execroot/${workspace}`;
+  const dir = memoDir?.(path);
+  const memo = dir === undefined ? undefined : memoPath(dir, unshare);
+  const chosen = chooseRemembered(unshare, memo);
+  if ('reason' in chosen) return { kind: 'unavailable', reason: `no mount namespace can be created here: ${chosen.reason}` };
+  const { flags: namespaces, recalled } = chosen;
   return {
     kind: 'stable',
     stable: {
@@ -88,8 +99,9 @@ export function planStableCwd(layout: BazelLayout): StableCwdPlan {
       hidden: base,
       wrap: (program, args, binds = []) => [
         unshare,
-        [...namespaces, '--propagation', 'private', sh, '-c', SCRIPT, 'sh', mount, mkdir, base, path, String(binds.length), ...binds.flatMap((b) => [b.real, b.at]), program, ...args],
+        [...namespaces, '--propagation', 'private', sh, '-c', SCRIPT, 'sh', mount, base, path, String(binds.length), ...binds.flatMap((b) => [b.real, b.at]), program, ...args],
       ],
+      recheck: recalled && memo ? () => recheck(unshare, memo) : undefined,
     },
   };
 }
@@ -99,17 +111,41 @@ export function planStableCwd(layout: BazelLayout): StableCwdPlan {
  * runs actions with full capabilities in a namespace of its own); an
  * unprivileged user needs a user namespace mapping them to root as well.
  * Probed only when a stable cwd is wanted inside a sandbox. A success is kept
- * for the process; a failure is not (a worker lives for hours, and one
- * transient failure must not turn reuse off for all of them).
+ * for the process, and in the memo file `memo` when given (namespaceMemo.ts:
+ * a one-shot action then spawns no probe); a failure is not (a worker lives
+ * for hours, and one transient failure must not turn reuse off for all of them).
  */
 const probed = new Map<string, string[]>();
 
 export function chooseNamespaces(unshare: string): string[] | { reason: string } {
+  const chosen = chooseRemembered(unshare, undefined);
+  return 'reason' in chosen ? chosen : chosen.flags;
+}
+
+/** chooseNamespaces, reading and writing the memo file `memo` as well; `recalled` when the flags came from it. */
+export function chooseRemembered(unshare: string, memo: string | undefined): { flags: string[]; recalled: boolean } | { reason: string } {
   const known = probed.get(unshare);
-  if (known) return known;
+  if (known) return { flags: known, recalled: false };
+  const recalled = memo === undefined ? undefined : recall(memo);
+  if (recalled) return { flags: recalled, recalled: true };
   const result = probeNamespaces(unshare);
-  if (Array.isArray(result)) probed.set(unshare, result);
-  return result;
+  if (!Array.isArray(result)) return result;
+  probed.set(unshare, result);
+  if (memo !== undefined) remember(memo, result);
+  return { flags: result, recalled: false };
+}
+
+/** After a failed run under recalled flags: whether they still work (undefined) or why not (the memo forgotten). */
+function recheck(unshare: string, memo: string): string | undefined {
+  const result = probeNamespaces(unshare);
+  if (Array.isArray(result) && recall(memo)?.join(' ') === result.join(' ')) return undefined;
+  forget(memo);
+  if (Array.isArray(result)) {
+    // Other flags work now: keep those for the process; the rerun uses them.
+    probed.set(unshare, result);
+    return `the remembered namespace flags no longer work, ${result.join(' ')} does`;
+  }
+  return result.reason;
 }
 
 /**

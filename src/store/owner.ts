@@ -1,4 +1,5 @@
 import { createExclusive, entryPath, listEntries, type DirHandle } from '../fsSafe.ts';
+import { MEMO } from '../namespaceMemo.ts';
 import { PARTITION, TRASH } from './crateDir.ts';
 
 /**
@@ -34,6 +35,6 @@ export function ownership(root: DirHandle): Ownership {
 }
 
 function isOwnName(name: string, kind: string): boolean {
-  if (name === STAMP || name === LOCK) return kind === 'file';
+  if (name === STAMP || name === LOCK || MEMO.test(name)) return kind === 'file';
   return kind === 'dir' && (PARTITION.test(name) || TRASH.test(name));
 }

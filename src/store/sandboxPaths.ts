@@ -49,7 +49,7 @@ const WHAT_TO_WRITE = 'write -Cincremental=${pwd}/../../rustc-incremental (or ${
  * `dir` as rustc will see it (after `--subst`), the action's cwd and its
  * validated layout, and the child's stable cwd if any → where the store is.
  */
-export function locateStore(dir: string, cwd: string, layout: BazelLayout, stable: StableCwd | undefined): StoreLocation {
+export function locateStore(dir: string, cwd: string, layout: BazelLayout, stable: Pick<StableCwd, 'path'> | undefined): StoreLocation {
   const pwd = stable?.path ?? cwd;
   // rules_rust 0.9.0 passes only --subst pwd: `${output_base}` reaches rustc as text.
   const literal = /\$\{[^}]*\}?/.exec(dir);

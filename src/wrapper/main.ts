@@ -12,7 +12,8 @@ import { prepareArgs } from './paramFile.ts';
 import { VERSION } from '../version.ts';
 import { runSeeding } from './seeding.ts';
 import { signalExitCode } from './signals.ts';
-import { bazelLayout, type BazelLayout } from '../bazelLayout.ts';
+import { bazelLayout, lstatOf, type BazelLayout } from '../bazelLayout.ts';
+import { locateStore } from '../store/sandboxPaths.ts';
 import { planStableCwd, type StableCwd } from '../stableCwd.ts';
 import { findIncremental } from '../store/incrementalFlag.ts';
 import { parseSubsts } from './subst.ts';
@@ -22,7 +23,7 @@ import { parseSubsts } from './subst.ts';
  * behind the bin shim, each worker request and the tests; it never exits the
  * process and prints only to `io`.
  */
-export async function main(argv: readonly string[], io: Io): Promise<number> {
+export async function main(argv: readonly string[], io: Io, memo = true): Promise<number> {
   const debug = io.env.RULES_RUST_PROCESS_WRAPPER_DEBUG !== undefined ? (line: string) => void io.stderr.write(`seedwrap: debug: ${line}\n`) : undefined;
   const fds: number[] = [];
   try {
@@ -34,7 +35,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     }
     const opts = toOptions(parsed.flags);
     const resolvePath = (p: string) => resolve(io.cwd, p);
-    const child = prepareChild(opts, parsed.child, io, resolvePath, debug);
+    const child = prepareChild(opts, parsed.child, io, resolvePath, debug, memo);
     // The store (src/store/) is loaded only for a compile that carries -C incremental.
     const store = opts.exitEarly || !child.incremental ? undefined : (await import('../store/index.ts')).prepareStore(child.args, child.incremental, { cwd: io.cwd, stable: child.stable, layout: child.layout(), env: io.env, warn: (line) => void io.stderr.write(`seedwrap: ${line}\n`), debug, signal: io.signal });
     if (store) child.args = store.args;
@@ -66,6 +67,15 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     } finally {
       pipe?.close();
     }
+    // The namespace's flags came from another process's memo (namespaceMemo.ts):
+    // a failed run may be unshare refusing them. Probed again; if no namespace
+    // works now, the run is redone from the start without the memo, as if
+    // this process had probed first (one line, then a compile in place).
+    const why = code !== 0 && !io.signal?.aborted ? child.stable?.recheck?.() : undefined;
+    if (why !== undefined) {
+      io.stderr.write(`seedwrap: the remembered mount namespace check was wrong (${why}); running the action again\n`);
+      return await main(argv, io, false);
+    }
     if (store) {
       code = await store.finish(code, run);
       // A signal during the store's upkeep (after the child ended): the action is being cancelled.
@@ -87,7 +97,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 }
 
 /** The child's argv and env (spec §3–5), where it will run, and its `-C incremental`. */
-function prepareChild(opts: Options, cmdline: readonly string[], io: Io, resolvePath: (p: string) => string, debug?: (line: string) => void) {
+function prepareChild(opts: Options, cmdline: readonly string[], io: Io, resolvePath: (p: string) => string, debug?: (line: string) => void, memo = true) {
   // Where the action stands in Bazel's layout: a few lstat calls, made only
   // for an action that needs it (a stable cwd or -C incremental), then kept.
   let known: BazelLayout | undefined;
@@ -100,9 +110,16 @@ function prepareChild(opts: Options, cmdline: readonly string[], io: Io, resolve
   // --stable-cwd false: rustc ignores state made under another cwd (src/store/).
   // The arguments are expanded again only then: `${pwd}` names the stable path.
   if (opts.stableCwd === undefined && !opts.exitEarly && incremental && (layout().kind === 'sandbox' || layout().kind === 'worker')) {
-    stable = stableCwd(io, layout(), 'stable cwd for -C incremental', debug);
+    // The store's root keeps the namespace probe's memo: its real path is known
+    // from the arguments as rustc will see them from the stable path.
+    let seen: { path: string; args: string[] } | undefined;
+    const memoDir = (path: string) => {
+      seen = { path, args: childArgs(opts, cmdline, resolvePath, parseSubsts(opts.substs, io.cwd, opts.outDir, path)) };
+      return storeRoot(seen.args, io.cwd, layout(), path);
+    };
+    stable = stableCwd(io, layout(), 'stable cwd for -C incremental', debug, memo ? memoDir : undefined);
     if (stable) {
-      args = childArgs(opts, cmdline, resolvePath, parseSubsts(opts.substs, io.cwd, opts.outDir, stable.path));
+      args = seen?.path === stable.path ? seen.args : childArgs(opts, cmdline, resolvePath, parseSubsts(opts.substs, io.cwd, opts.outDir, stable.path));
       incremental = findIncremental(args);
     }
   }
@@ -163,8 +180,16 @@ function openOutputs(opts: Options, io: Io, resolvePath: (p: string) => string, 
   };
 }
 
-function stableCwd(io: Io, layout: BazelLayout, what: string, debug?: (line: string) => void): StableCwd | undefined {
-  const plan = planStableCwd(layout);
+/** The real, existing root of the store `args` name from the stable path `path`, where the namespace memo may live. */
+function storeRoot(args: readonly string[], cwd: string, layout: BazelLayout, path: string): string | undefined {
+  const flag = findIncremental(args);
+  if (!flag) return undefined;
+  const loc = locateStore(flag.dir, cwd, layout, { path });
+  return loc.kind === 'store' && lstatOf(loc.real)?.isDirectory() ? loc.real : undefined;
+}
+
+function stableCwd(io: Io, layout: BazelLayout, what: string, debug?: (line: string) => void, memoDir?: (path: string) => string | undefined): StableCwd | undefined {
+  const plan = planStableCwd(layout, memoDir);
   if (plan.kind === 'unavailable') {
     io.stderr.write(`seedwrap: ${what}: ${plan.reason}; rustc runs in ${io.cwd} and cannot reuse incremental state made in another sandbox\n`);
     return undefined;

@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// seedwrap's own per-action work in a sandbox-shaped action with the store,
+// rustc replaced by /bin/true (issue 17 item 4). Rows, interleaved round by
+// round (each round runs every row once per run, in a rotating order):
+//   node-spawn   a 4-line CommonJS script that spawns /bin/true and waits: the floor
+//   plain        BUNDLE -- /bin/true in the sandbox cwd, no -Cincremental (no namespace)
+//   A, B, …      each given bundle with the store: -Cincremental=${output_base}/rustc-incremental
+//                in <ob>/sandbox/linux-sandbox/<N>/execroot/ws (stable cwd, the namespace,
+//                the store's bind and bookkeeping), a fresh N for every run
+// Prints medians and each row's median minus node-spawn's (wall ms), with the
+// load average before and after.
+//
+// Usage: node bench/startup/store-action.mjs [--rounds 10] [--runs 10] BUNDLE_A [BUNDLE_B ...]
+// Needs root or unprivileged user namespaces (as the store's namespace does).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(name);
+  if (i < 0) return dflt;
+  const v = Number(argv[i + 1]);
+  argv.splice(i, 2);
+  return v;
+};
+const rounds = opt('--rounds', 10);
+const runs = opt('--runs', 10);
+const bundles = argv;
+if (bundles.length === 0) {
+  console.error('usage: store-action.mjs [--rounds N] [--runs N] BUNDLE...');
+  process.exit(2);
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'seedwrap-store-action-'));
+const ob = join(tmp, 'ob');
+mkdirSync(join(ob, 'execroot', 'ws'), { recursive: true });
+const spawnScript = join(tmp, 'spawn.cjs');
+writeFileSync(spawnScript, `const { spawn } = require('node:child_process');
+const child = spawn(process.argv[2], process.argv.slice(3), { stdio: ['inherit', 'inherit', 'pipe'] });
+child.stderr.on('data', (b) => process.stderr.write(b));
+child.on('close', (code) => { process.exitCode = code ?? 1; });
+`);
+let n = 0;
+function sandbox() {
+  const dir = join(ob, 'sandbox', 'linux-sandbox', String(++n), 'execroot', 'ws');
+  mkdirSync(join(dir, 'out'), { recursive: true });
+  return dir;
+}
+const env = { PATH: process.env.PATH, HOME: process.env.HOME };
+const rustcArgs = ['app/lib.rs', '--crate-name=app', '--crate-type=rlib', '--emit=dep-info,link,metadata', '--out-dir=out'];
+const rows = [
+  { name: 'node-spawn', cmd: () => [spawnScript, '/bin/true'] },
+  { name: 'plain', cmd: () => [bundles[0], '--subst', 'pwd=${pwd}', '--', '/bin/true', ...rustcArgs] },
+  ...bundles.map((b, i) => ({
+    name: `${String.fromCharCode(65 + i)} ${basename(b)}`,
+    cmd: () => [b, '--subst', 'pwd=${pwd}', '--subst', 'output_base=${output_base}', '--', '/bin/true', ...rustcArgs, '-Cincremental=${output_base}/rustc-incremental'],
+  })),
+];
+const times = rows.map(() => []);
+const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const loadBefore = load();
+const once = (i) => {
+  const cwd = sandbox();
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, rows[i].cmd(), { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0 || r.stderr.length > 0) throw new Error(`${rows[i].name}: exit ${r.status}: ${r.stderr}`);
+  return ms;
+};
+for (let i = 0; i < rows.length; i++) once(i); // warm-up
+for (let round = 0; round < rounds; round++) {
+  for (let k = 0; k < runs; k++) {
+    for (let j = 0; j < rows.length; j++) {
+      const i = (j + round + k) % rows.length;
+      times[i].push(once(i));
+    }
+  }
+}
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const floor = median(times[0]);
+console.log(`${new Date().toISOString()} load ${loadBefore} -> ${load()}; ${rounds} rounds x ${runs} runs, node ${process.version}`);
+console.log('row\tmedian ms\tp25\tp75\tminus node-spawn');
+for (let i = 0; i < rows.length; i++) {
+  const s = [...times[i]].sort((a, b) => a - b);
+  const q = (p) => s[Math.floor(p * (s.length - 1))];
+  console.log(`${rows[i].name}\t${median(times[i]).toFixed(1)}\t${q(0.25).toFixed(1)}\t${q(0.75).toFixed(1)}\t${(median(times[i]) - floor).toFixed(1)}`);
+}
+rmSync(tmp, { recursive: true, force: true });
