@@ -70,8 +70,10 @@ export const CRATE_DIR = /^[A-Za-z0-9_]+-[0-9a-z]+$/;
 /** rustc's sessions: `s-<time>-<random>-<svh>` finished, `s-<time>-<random>-working` in use, each with `s-<time>-<random>.lock`. */
 const SESSION = /^s-[0-9a-z]+-[0-9a-z]+-[0-9a-z]+$/;
 const SESSION_LOCK = /^s-[0-9a-z]+-[0-9a-z]+\.lock$/;
+/** A finished session: one rustc may start from. */
+export const FINISHED_SESSION = /^s-[0-9a-z]+-[0-9a-z]+-(?!working$)[0-9a-z]+$/;
 
-function lockOf(session: string): string {
+export function lockOf(session: string): string {
   return `${session.slice(0, session.lastIndexOf('-'))}.lock`;
 }
 

@@ -2,6 +2,7 @@ import { closeSync, constants, futimesSync } from 'node:fs';
 import { closeDir, entryPath, listEntries, lstatOrNone, openFile, openSubdir, removeTree, renameAndRemove, unlinkEntry, withDir, MAX_DEPTH, type DirHandle } from '../fsSafe.ts';
 import { CRATE_DIR, inUse, PARTITION, TRASH, trashName } from './crateDir.ts';
 import { takeLock } from './lock.ts';
+import { META_DIR } from './metaSeed.ts';
 import { LOCK, MARKER, STAMP } from './owner.ts';
 
 /**
@@ -43,6 +44,7 @@ function crateUses(root: DirHandle, note: (line: string) => void): CrateUse[] {
     if (!part) continue;
     try {
       for (const c of listEntries(part)) {
+        if (c.kind === 'dir' && META_DIR.test(c.name)) continue; // a metadata compile's private copy: sweepMetaSeeds
         if (c.kind !== 'dir' || !CRATE_DIR.test(c.name)) {
           note(`${part.path}/${c.name}: a ${c.kind} that is not rustc's crate directory; skipped`);
           continue;
@@ -72,7 +74,45 @@ export function evictCrates(root: DirHandle, opts: EvictOptions): CrateUse[] {
     }
   }
   sweepTrash(root, note);
+  sweepMetaSeeds(root, now, opts.protectMs, note);
   return removed;
+}
+
+/**
+ * A metadata compile's private session copy (metaSeed.ts) that its wrapper
+ * did not remove (killed with SIGKILL): removed once it is older than
+ * `protectMs` and no live rustc holds a session in it.
+ */
+function sweepMetaSeeds(root: DirHandle, now: number, protectMs: number, note: (line: string) => void): void {
+  for (const p of listEntries(root)) {
+    if (p.kind !== 'dir' || !PARTITION.test(p.name)) continue;
+    const part = openSubdir(root, p.name);
+    if (!part) continue;
+    try {
+      for (const m of listEntries(part)) {
+        if (m.kind !== 'dir' || !META_DIR.test(m.name) || now - m.st.mtimeMs < protectMs) continue;
+        const seed = openSubdir(part, m.name);
+        if (!seed) continue;
+        let busy: boolean;
+        try {
+          busy = listEntries(seed).some((c) => {
+            const crate = c.kind === 'dir' ? openSubdir(seed, c.name) : undefined;
+            if (!crate) return false;
+            try {
+              return inUse(crate);
+            } finally {
+              closeDir(crate);
+            }
+          });
+        } finally {
+          closeDir(seed);
+        }
+        if (!busy) for (const l of removeTree(part, m.name).left) note(l);
+      }
+    } finally {
+      closeDir(part);
+    }
+  }
 }
 
 /** One crate directory, unless a rustc holds one of its sessions or it was used since it was listed. */

@@ -6,6 +6,7 @@ import { closeDir, openSubdir, withDir } from '../fsSafe.ts';
 import { type Bind, type StableCwd } from '../stableCwd.ts';
 import { crateCompile, dropSessions, hasFinishedSession, isExternalCrate, type CrateCompile } from './crateDir.ts';
 import { maybeEvict } from './evict.ts';
+import { makeMetaSeed } from './metaSeed.ts';
 import { withIncrementalDir, withoutIncremental, type IncrementalFlag } from './incrementalFlag.ts';
 import { locateStore } from './sandboxPaths.ts';
 import { coldRun, plain } from './cold.ts';
@@ -28,6 +29,13 @@ export interface StoreRun {
   binds: Bind[];
   /** Watches the child's stderr for rustc's complaints about the store's path. */
   watch<T extends (bytes: Buffer) => void>(sink: T): T;
+  /**
+   * A pipelined metadata action that compiles itself: its argv with
+   * `-C incremental` on a private hard-linked copy of the crate's newest
+   * session (metaSeed.ts), and `done` to remove it; undefined when the
+   * store is not seedwrap's or the copy cannot be made (the shared directory, as before).
+   */
+  metaSeed?(): { args: string[]; done(): void } | undefined;
   /** After the child: the internal-compiler-error and broken-store retries, then eviction. */
   finish(code: number, rerun: (args: string[]) => Promise<number>): Promise<number>;
 }
@@ -142,6 +150,17 @@ function storeRun(args: readonly string[], flag: IncrementalFlag, ctx: StoreCont
     root: loc.real,
     binds: loc.bind ? [loc.bind] : [],
     watch: watcher.watch,
+    metaSeed() {
+      if (!managed) return undefined;
+      try {
+        const seed = makeMetaSeed(partReal, partSeen, crate.crateName);
+        line.meta = { dir: seed.seen, sessions: seed.sessions };
+        return { args: withIncrementalDir(args, flag, seed.seen), done: () => void quietly(seed.remove, note) };
+      } catch (err) {
+        note(`private session copy for the metadata compile: ${describe(err)}; the shared directory is used`);
+        return undefined;
+      }
+    },
     async finish(code, rerun) {
       try {
         if (code === 101) {

@@ -62,10 +62,15 @@ export async function main(argv: readonly string[], io: Io, memo = true): Promis
       return runChild({ program, args, env: child.env, cwd: io.cwd, stdin: io.stdin, ...outputs, stderr, format, quitOnRmeta: opts.rustcQuitOnRmeta, signal: io.signal, debug, keepExitCode: store ? (c) => c === 101 : undefined, onRustcLine: pipe?.onLine });
     };
     let code: number;
+    let meta: { args: string[]; done(): void } | undefined;
     try {
-      code = (await pipe?.take(outputs, io.signal)) ?? (await run(child.args));
+      const taken = await pipe?.take(outputs, io.signal);
+      // A metadata action that compiles itself works on a private copy of the crate's session (src/store/metaSeed.ts).
+      if (taken === undefined && opts.rustcQuitOnRmeta) meta = store?.metaSeed?.();
+      code = taken ?? (await run(meta?.args ?? child.args));
     } finally {
       pipe?.close();
+      meta?.done();
     }
     // The namespace's flags came from another process's memo (namespaceMemo.ts):
     // a failed run may be unshare refusing them. Probed again; if no namespace
