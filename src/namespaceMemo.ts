@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { closeSync, constants, readFileSync, readSync, unlinkSync } from 'node:fs';
 import { createExclusive, openFile } from './fsSafe.ts';
+import { sha256Hex } from './sha256.ts';
 
 /**
  * Remembers across processes that a mount namespace can be made, so a
@@ -35,7 +35,7 @@ export function memoPath(dir: string, unshare: string): string | undefined {
 /** The memo's file name from the boot id, the uid, /proc/self/status and the unshare binary. */
 export function memoName(bootId: string, uid: number, status: string, unshare: string): string {
   const caps = status.split('\n').filter((l) => /^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp):/.test(l)).join('\n');
-  return PREFIX + createHash('sha256').update(`${bootId.trim()}\0${uid}\0${caps}\0${unshare}`).digest('hex').slice(0, 16);
+  return PREFIX + sha256Hex(`${bootId.trim()}\0${uid}\0${caps}\0${unshare}`).slice(0, 16);
 }
 
 /** The flags a memo at `path` holds, or undefined when there is none to trust. */

@@ -3,10 +3,16 @@
 // rustc replaced by /bin/true (issue 17 item 4). Rows, interleaved round by
 // round (each round runs every row once per run, in a rotating order):
 //   node-spawn   a 4-line CommonJS script that spawns /bin/true and waits: the floor
-//   plain        BUNDLE -- /bin/true in the sandbox cwd, no -Cincremental (no namespace)
-//   A, B, …      each given bundle with the store: -Cincremental=${output_base}/rustc-incremental
+//   plain        BUNDLE --rustc-output-format rendered -- /bin/true in the sandbox cwd,
+//                no -Cincremental (no namespace, no store)
+//   A, B, …      each given bundle with the store, as rules_rust runs a compile
+//                (--rustc-output-format rendered: pipelining's rendezvous too):
+//                -Cincremental=${output_base}/rustc-incremental
 //                in <ob>/sandbox/linux-sandbox/<N>/execroot/ws (stable cwd, the namespace,
 //                the store's bind and bookkeeping), a fresh N for every run
+// and, for the last bundle, the breakdown:
+//   ns-only      --stable-cwd true, no -Cincremental: Node + the namespace, no store
+//   store-no-ns  -Cincremental with --stable-cwd false: Node + the store's bookkeeping, no namespace
 // Prints medians and each row's median minus node-spawn's (wall ms), with the
 // load average before and after.
 //
@@ -52,11 +58,13 @@ const env = { PATH: process.env.PATH, HOME: process.env.HOME };
 const rustcArgs = ['app/lib.rs', '--crate-name=app', '--crate-type=rlib', '--emit=dep-info,link,metadata', '--out-dir=out'];
 const rows = [
   { name: 'node-spawn', cmd: () => [spawnScript, '/bin/true'] },
-  { name: 'plain', cmd: () => [bundles[0], '--subst', 'pwd=${pwd}', '--', '/bin/true', ...rustcArgs] },
+  { name: 'plain', cmd: () => [bundles[0], '--subst', 'pwd=${pwd}', '--rustc-output-format', 'rendered', '--', '/bin/true', ...rustcArgs] },
   ...bundles.map((b, i) => ({
     name: `${String.fromCharCode(65 + i)} ${basename(b)}`,
-    cmd: () => [b, '--subst', 'pwd=${pwd}', '--subst', 'output_base=${output_base}', '--', '/bin/true', ...rustcArgs, '-Cincremental=${output_base}/rustc-incremental'],
+    cmd: () => [b, '--subst', 'pwd=${pwd}', '--subst', 'output_base=${output_base}', '--rustc-output-format', 'rendered', '--', '/bin/true', ...rustcArgs, '-Cincremental=${output_base}/rustc-incremental'],
   })),
+  { name: 'ns-only', cmd: () => [bundles.at(-1), '--stable-cwd', 'true', '--subst', 'pwd=${pwd}', '--rustc-output-format', 'rendered', '--', '/bin/true', ...rustcArgs] },
+  { name: 'store-no-ns', cmd: () => [bundles.at(-1), '--stable-cwd', 'false', '--subst', 'pwd=${pwd}', '--subst', 'output_base=${output_base}', '--rustc-output-format', 'rendered', '--', '/bin/true', ...rustcArgs, '-Cincremental=${output_base}/rustc-incremental'] },
 ];
 const times = rows.map(() => []);
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');

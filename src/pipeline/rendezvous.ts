@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { closeSync, constants, lstatSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { describe } from '../errors.ts';
 import { bazelLayout } from '../bazelLayout.ts';
 import { replaceLiteral } from '../wrapper/subst.ts';
+import { sha256Hex } from '../sha256.ts';
 
 /**
  * Where a crate's full compile (the producer) and its metadata action (the
@@ -120,15 +120,16 @@ export function flatArgs(args: readonly string[], cwd: string): string[] {
 export function rendezvousKey(flat: readonly string[], env: Readonly<Record<string, string>>, cwd: string): string {
   const varying = sandboxDirOf(cwd);
   const norm = (s: string) => (varying === undefined ? s : replaceLiteral(s, varying, '${seedwrap:sandbox}'));
-  const hash = createHash('sha256');
-  const put = (s: string) => hash.update(`${Buffer.byteLength(s)}:${s}`);
+  // One string hashed at once: the digest of the same updates made one by one.
+  const parts: string[] = [];
+  const put = (s: string) => void parts.push(`${Buffer.byteLength(s)}:${s}`);
   put('seedwrap-pipeline-1');
   const layout = bazelLayout(cwd);
   put(layout.kind === 'sandbox' || layout.kind === 'worker' ? layout.outputBase : cwd);
   put(String(flat.length));
   for (const arg of flat) put(norm(arg));
   for (const name of Object.keys(env).sort()) if (!ignoredVariable(name)) put(`${name}=${norm(env[name]!)}`);
-  return hash.digest('hex').slice(0, 32);
+  return sha256Hex(parts.join('')).slice(0, 32);
 }
 
 function ignoredVariable(name: string): boolean {

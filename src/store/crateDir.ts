@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { sha256Hex } from '../sha256.ts';
 import { relative, resolve } from 'node:path';
 import { closeDir, listEntries, openSubdir, renameAndRemove, unlinkEntry, withDir, type DirHandle } from '../fsSafe.ts';
 import { lockState } from './lock.ts';
@@ -49,7 +49,7 @@ export function crateCompile(args: readonly string[]): CrateCompile | undefined 
   const emits = args.flatMap((a, i) => (a === '--emit' ? [args[i + 1] ?? ''] : a.startsWith('--emit=') ? [a.slice(7)] : []));
   const emit = [...new Set(emits.flatMap((e) => e.split(',')).map((e) => e.split('=')[0]!).filter((e) => e !== ''))].sort().join(',') || 'link';
   const outDir = lastValue(args, '--out-dir') ?? '';
-  const partition = createHash('sha256').update(`${outDir}\0${emit}`).digest('hex').slice(0, 12);
+  const partition = sha256Hex(`${outDir}\0${emit}`).slice(0, 12);
   return { crateName, root: crateRoot(args), partition };
 }
 
@@ -97,7 +97,8 @@ export function hasFinishedSession(partitionDir: string, crateName: string): boo
 
 /** A fresh name for rename-then-remove in the store's root (swept by eviction if a crash leaves it). */
 export function trashName(): string {
-  return `.trash-${process.pid}-${randomBytes(4).toString('hex')}`;
+  // Math.random, not node:crypto (3 ms to load): a name that only has to differ from this process's others.
+  return `.trash-${process.pid}-${Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0')}`;
 }
 export const TRASH = /^\.trash-[0-9]+-[0-9a-f]{8}$/;
 
