@@ -49,11 +49,14 @@ const chunkCode = new Map();
 // where __filename is not defined). Inside the single executable
 // (scripts/build-sea.mjs) __filename is the 87 MB executable: reading it took
 // 100-200 ms and 220 MB, so there each chunk is a SEA asset `chunk-N` instead.
+// The file is read once per process: a store action loads two chunks (the
+// store's and pipelining's), and each read decoded the whole bundle again.
 const LOADER = `const { readFileSync } = require('node:fs');
+let text;
 function source(n) {
   const sea = require('node:sea');
   if (sea.isSea()) return sea.getAsset('chunk-' + n, 'utf8');
-  const text = readFileSync(__filename, 'latin1');
+  text ??= readFileSync(__filename, 'latin1');
   const tag = '\\n//chunk ' + n + ' ';
   const at = text.lastIndexOf(tag) + tag.length;
   return JSON.parse(text.slice(at, text.indexOf('\\n', at)));

@@ -15,7 +15,7 @@ import { ownership, type Ownership } from './owner.ts';
 export function setUpStore(root: string, partition: string, crateName: string, minFreeBytes: number, note: (line: string) => void): { unusable: string } | { ownership: Ownership } {
   try {
     makeDirs(root);
-    const real = realpathSync(root);
+    const real = realpathSync.native(root);
     accessSync(real, constants.W_OK);
     const fs = statfsSync(real);
     const free = fs.bavail * fs.bsize;

@@ -61,7 +61,7 @@ function seenFrom(pwd: string, cwd: string, found: string): string {
 
 function realOr(path: string): string {
   try {
-    return realpathSync(path);
+    return realpathSync.native(path);
   } catch {
     return path;
   }
