@@ -89,6 +89,17 @@ export function planStableCwd(cwd: string): StableCwdPlan {
   const sandbox = sandboxOf(cwd);
   if (!sandbox) return { kind: 'unchanged' };
   const { outputBase, workspace, hidden } = sandbox;
+  const base = `${outputBase}/${hidden}`;
+  return namespaceCwd(base, `${base}/stable/execroot/${workspace}`);
+}
+
+/**
+ * The child runs at `path` in a private mount namespace where an empty tmpfs
+ * hides `base` (a directory that must exist) and the action's cwd is bound at
+ * `path` inside it. Shared by the sandbox shapes above and the executor store
+ * (src/executor/), whose `base` lies in the executor's build directory.
+ */
+export function namespaceCwd(base: string, path: string): StableCwdPlan {
   const unshare = findTool('unshare');
   const mount = findTool('mount');
   const mkdir = findTool('mkdir');
@@ -96,8 +107,6 @@ export function planStableCwd(cwd: string): StableCwdPlan {
   if (!unshare || !mount || !mkdir || !sh) return { kind: 'unavailable', reason: 'util-linux unshare and mount are not installed' };
   const namespaces = chooseNamespaces(unshare);
   if (!Array.isArray(namespaces)) return { kind: 'unavailable', reason: `no mount namespace can be created here: ${namespaces.reason}` };
-  const base = `${outputBase}/${hidden}`;
-  const path = `${base}/stable/execroot/${workspace}`;
   return {
     kind: 'stable',
     stable: {

@@ -7,8 +7,9 @@ import { childOutputBase } from '../wrapper/subst.ts';
 import { crateCompile, crateDirs, hasFinishedSession, isExternalCrate, removeDir } from './crateDir.ts';
 import { maybeEvict } from './evict.ts';
 import { withIncrementalDir, withoutIncremental, type IncrementalFlag } from './incrementalFlag.ts';
-import { locateStore } from './sandboxPaths.ts';
+import { locateStore, type StoreLocation } from './sandboxPaths.ts';
 import { storeSettings } from './settings.ts';
+export { planExecutor } from '../executor/index.ts';
 
 /**
  * The store: rustc's own `-C incremental=DIR`, made to persist across Bazel
@@ -33,6 +34,8 @@ export interface StoreContext {
   env: Record<string, string | undefined>;
   warn: (line: string) => void;
   debug?: (line: string) => void;
+  /** Where the store is when the caller already knows (the executor store, src/executor/), instead of from DIR. */
+  location?: StoreLocation;
 }
 
 /** Eviction walks the store at most this often; crate directories used this recently are kept. */
@@ -41,7 +44,7 @@ const EVICT_PROTECT_MS = 10 * 60_000;
 
 /** `flag` is rustc's `-C incremental` in `args`; undefined when the child is not a rustc compile with a store (nothing changes). */
 export function prepareStore(args: readonly string[], flag: IncrementalFlag, ctx: StoreContext): StoreRun | undefined {
-  const loc = locateStore(flag.dir, ctx.cwd, ctx.stable, childOutputBase(ctx.cwd, ctx.stable?.path));
+  const loc = ctx.location ?? locateStore(flag.dir, ctx.cwd, ctx.stable, childOutputBase(ctx.cwd, ctx.stable?.path));
   const crate = crateCompile(args);
   if (loc.kind !== 'store' || !crate) return undefined;
   const settings = storeSettings(ctx.env, ctx.warn);

@@ -33,9 +33,14 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     }
     const opts = toOptions(parsed.flags);
     const resolvePath = (p: string) => resolve(io.cwd, p);
-    const child = prepareChild(opts, parsed.child, io, resolvePath, debug);
+    let child = prepareChild(opts, parsed.child, io, resolvePath, debug);
+    const warn = (line: string) => void io.stderr.write(`seedwrap: ${line}\n`);
     // The store (src/store/) is loaded only for a compile that carries -C incremental.
-    const store = opts.exitEarly || !child.incremental ? undefined : (await import('../store/index.ts')).prepareStore(child.args, child.incremental, { cwd: io.cwd, stable: child.stable, env: io.env, warn: (line) => void io.stderr.write(`seedwrap: ${line}\n`), debug });
+    const storeCode = opts.exitEarly || !child.incremental ? undefined : await import('../store/index.ts');
+    // No Bazel shape (a remote executor's input root): the executor store, if the executor configured one, gives the child a stable cwd of its own.
+    const executor = storeCode && !child.stable && opts.stableCwd === undefined ? storeCode.planExecutor(io.cwd, child.args, child.env, io.env, warn) : undefined;
+    if (executor) child = prepareChild(opts, parsed.child, io, resolvePath, debug, executor.stable);
+    const store = storeCode && child.incremental ? storeCode.prepareStore(child.args, child.incremental, { cwd: io.cwd, stable: child.stable, env: io.env, warn, debug, location: executor?.location }) : undefined;
     if (store) child.args = store.args;
     debug?.(`child argv: ${JSON.stringify(child.args)}`);
 
@@ -70,9 +75,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 }
 
 /** The child's argv and env (spec §3–5), where it will run, and its `-C incremental`. */
-function prepareChild(opts: Options, cmdline: readonly string[], io: Io, resolvePath: (p: string) => string, debug?: (line: string) => void) {
+function prepareChild(opts: Options, cmdline: readonly string[], io: Io, resolvePath: (p: string) => string, debug?: (line: string) => void, given?: StableCwd) {
   // Where the child runs decides `${pwd}` and OUT_DIR (no child with --exit-early).
-  let stable = opts.stableCwd && !opts.exitEarly ? stableCwd(io, '--stable-cwd', debug) : undefined;
+  let stable = given ?? (opts.stableCwd && !opts.exitEarly ? stableCwd(io, '--stable-cwd', debug) : undefined);
   let args = childArgs(opts, cmdline, resolvePath, parseSubsts(opts.substs, io.cwd, opts.outDir, stable?.path ?? io.cwd));
   let incremental = findIncremental(args);
   // rustc with -C incremental inside a sandbox runs from the stable path unless

@@ -1,0 +1,111 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, isSystemError } from '../errors.ts';
+import { namespaceCwd, sandboxOf, type Bind, type StableCwd } from '../stableCwd.ts';
+import type { StoreLocation } from '../store/sandboxPaths.ts';
+import { compilerIdentity } from './compilerId.ts';
+import { executorConfig, STORE_VAR, type ExecutorConfig } from './config.ts';
+
+/**
+ * The executor store (docs/executor-store.md): on a remote executor the action
+ * runs in `<build>/<id>/root`, a new `<id>` every time, and rules_rust's
+ * `--remap-path-prefix=${pwd}=.` and rustc's tracked cwd change with it, so
+ * rustc never reuses a session. When the executor's own configuration names a
+ * store and its build directory, the child runs in a private mount namespace
+ * at `<build>/.seedwrap-stable/root` (an empty tmpfs over
+ * `<build>/.seedwrap-stable`, the input root bound there: every action has its
+ * own namespace, so concurrent actions never see each other) and
+ * `<store>/<tenant>/<compiler>` is bound at `<build>/.seedwrap-stable/incremental`.
+ * From there the local store's code does the rest (src/store/index.ts):
+ * partitions, external crates, the exit-101 retry, the cold fallback, eviction.
+ */
+export interface ExecutorPlan {
+  /** Where the child runs (the stable cwd). */
+  stable: StableCwd;
+  /** The store as src/store/index.ts takes it, in place of the one -C incremental names. */
+  location: Extract<StoreLocation, { kind: 'store' }>;
+}
+
+/** The stable directory inside the build directory: hidden by the tmpfs, one per action namespace. */
+export const STABLE_DIR = '.seedwrap-stable';
+
+/**
+ * `args` is the child's argv as computed for the real cwd (the compiler's
+ * identity needs only its program and `--sysroot`), `childEnv` its
+ * environment, `env` the wrapper's own (where the executor's variables are).
+ * Undefined when the executor store is not configured, or (after one warning)
+ * when it cannot be used: the compile then goes on as for any unknown layout.
+ */
+export function planExecutor(cwd: string, args: readonly string[], childEnv: Record<string, string | undefined>, env: Record<string, string | undefined>, warn: (line: string) => void): ExecutorPlan | undefined {
+  if (isBazelShape(cwd)) return undefined;
+  const cfg = executorConfig(env, cwd);
+  if (cfg.kind === 'none') return undefined;
+  const refuse = (reason: string) => void warn(`executor store: ${reason}; compiling from cold`);
+  if (cfg.kind === 'refused') return refuse(cfg.reason);
+  const { buildDir } = cfg.config;
+  const base = join(buildDir, STABLE_DIR);
+  if (!relative(base, cwd).startsWith('..')) return refuse(`the action's directory ${cwd} is inside ${base}`);
+  const id = compilerIdentity(args, cwd, childEnv);
+  if (typeof id !== 'string') return refuse(`no compiler identity: ${id.reason}`);
+  let real: string;
+  try {
+    ensureRealDir(base);
+    real = storeDir(cfg.config, id);
+  } catch (err) {
+    return refuse(describe(err));
+  }
+  const plan = namespaceCwd(base, join(base, 'root'));
+  if (plan.kind !== 'stable') return refuse(`${plan.kind === 'unavailable' ? plan.reason : 'no stable cwd'}`);
+  const at = join(base, 'incremental');
+  const location = { kind: 'store' as const, real, rustcDir: at, bind: { real, at } };
+  const failed = tryNamespace(plan.stable, cwd, [location.bind]);
+  if (failed) return refuse(`the namespace cannot be set up in ${buildDir}: ${failed}`);
+  return { stable: plan.stable, location };
+}
+
+/**
+ * `<store>/<tenant>/<compiler>`, made level by level without following a
+ * symlink: each level must be a real directory owned by this user (an action
+ * that planted a symlink there gets a refusal, not another tenant's state).
+ */
+function storeDir(cfg: ExecutorConfig, compiler: string): string {
+  let dir = cfg.store;
+  for (const name of [cfg.tenant, compiler]) {
+    dir = join(dir, name);
+    ensureRealDir(dir, 0o700);
+    const uid = process.geteuid?.();
+    if (uid !== undefined && lstatSync(dir).uid !== uid) throw new Error(`${dir} under ${STORE_VAR} is not owned by this user`);
+  }
+  return dir;
+}
+
+function ensureRealDir(dir: string, mode = 0o755): void {
+  try {
+    mkdirSync(dir, { mode });
+  } catch (err) {
+    if (!isSystemError(err, 'EEXIST')) throw err;
+  }
+  if (!lstatSync(dir).isDirectory()) throw new Error(`${dir} is not a directory (a symlink or a file)`);
+}
+
+/**
+ * Whether the mounts work here, tried once with `true` as the program: the
+ * probe of stableCwd.ts shows that a namespace can be made, not that a tmpfs
+ * and binds can be mounted in this build directory (a FUSE build directory, a
+ * chroot without the store). Costs one unshare of a few milliseconds; a
+ * failure inside the real child would otherwise end the action with exit 125.
+ */
+function tryNamespace(stable: StableCwd, cwd: string, binds: readonly Bind[]): string | undefined {
+  const truth = ['/usr/bin/true', '/bin/true'].find((p) => existsSync(p));
+  if (!truth) return 'no true(1) to try the namespace with';
+  const [program, args] = stable.wrap(truth, [], binds);
+  const r = spawnSync(program, args, { cwd, stdio: 'pipe', timeout: 30_000 });
+  if (r.status === 0 && !r.error) return undefined;
+  return r.error?.message ?? (r.stderr.toString().trim().split('\n').at(-1) || `exit ${r.status}`);
+}
+
+/** A local execroot or a sandbox: Bazel's own layouts keep the local store's rules. */
+function isBazelShape(cwd: string): boolean {
+  return sandboxOf(cwd) !== undefined || /\/execroot\/[^/]+$/.test(cwd);
+}
