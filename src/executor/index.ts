@@ -50,8 +50,8 @@ export function planExecutor(cwd: string, args: readonly string[], childEnv: Rec
   if (typeof id !== 'string') return refuse(`no compiler identity: ${id.reason}`);
   let real: string;
   try {
-    ensureRealDir(base);
     real = storeDir(cfg.config, id);
+    ensureRealDir(base);
   } catch (err) {
     return refuse(describe(err));
   }
