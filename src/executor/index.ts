@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, statfsSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { describe, isSystemError } from '../errors.ts';
 import { namespaceCwd, sandboxOf, type Bind, type StableCwd } from '../stableCwd.ts';
 import type { StoreLocation } from '../store/sandboxPaths.ts';
@@ -97,7 +97,9 @@ function ensureRealDir(dir: string, mode = 0o755): void {
 
 /**
  * Whether the namespace's mounts work for this build directory and store: tried
- * with `true` until it worked once, then remembered in the store by a marker
+ * with `true` until it worked once, then remembered in the tenant's directory
+ * (not in the store proper, whose root must hold only the store's own names
+ * to be managed, src/store/owner.ts) by a marker
  * named after the build directory's path, device and filesystem type (the
  * try costs a namespace and five mount or mkdir processes: 65-195 ms for 20
  * at a load of 15, against 6-32 ms for a bare unshare). Created with O_EXCL,
@@ -105,7 +107,7 @@ function ensureRealDir(dir: string, mode = 0o755): void {
  */
 function mountsWork(stable: StableCwd, cwd: string, bind: Bind, buildDir: string): string | undefined {
   const st = statSync(buildDir);
-  const mark = join(bind.real, `.seedwrap-mounts-ok-${createHash('sha256').update(`${buildDir}\0${st.dev}\0${statfsSync(buildDir).type}`).digest('hex').slice(0, 16)}`);
+  const mark = join(dirname(bind.real), `.seedwrap-mounts-ok-${createHash('sha256').update(`${buildDir}\0${st.dev}\0${statfsSync(buildDir).type}`).digest('hex').slice(0, 16)}`);
   if (isFile(mark)) return undefined;
   const failed = tryNamespace(stable, cwd, [bind]);
   if (failed) return failed;
