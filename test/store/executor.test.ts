@@ -54,6 +54,19 @@ describe.runIf(haveRustc && canNamespace)('the executor store, real rustc in exe
     expect(readdirSync(second).sort()).toEqual(['app', 'out']);
   });
 
+  it('concurrent actions, each in its own namespace at the same stable path, all succeed; the next one loads the state', async () => {
+    const ex = executor(tempDir());
+    const runs = await Promise.all(['c1', 'c2', 'c3'].map((id, i) => compile(ex.action(id, `// action ${i}\n`), rulesRustArgs('app/lib.rs', 'app'), ex.env())));
+    for (const r of runs) {
+      expect(r.stderr.toString()).toBe('');
+      expect(r.exitCode).toBe(0);
+    }
+    for (const id of ['c1', 'c2', 'c3']) expect(readdirSync(join(ex.build, id, 'root', 'out'))).toContain('libapp.rlib');
+    const next = await compile(ex.action('c4', '// later\n'), rulesRustArgs('app/lib.rs', 'app', { rustc: LOADED }), ex.env());
+    expect(next.stderr.toString()).toBe('');
+    expect(next.exitCode).toBe(0);
+  });
+
   it('a control: the same two actions without the executor variables do not reuse the session', async () => {
     const ex = executor(tempDir());
     expect((await compile(ex.action('a1'), rulesRustArgs('app/lib.rs', 'app'))).exitCode).toBe(0);
