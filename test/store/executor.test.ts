@@ -31,7 +31,7 @@ function executor(tmp: string) {
 
 /** Every `<tenant>/<compiler>` directory of the store. */
 function storeLevels(store: string): string[] {
-  return readdirSync(store).flatMap((t) => readdirSync(join(store, t)).map((c) => `${t}/${c}`));
+  return readdirSync(store).flatMap((t) => readdirSync(join(store, t)).filter((c) => !c.startsWith('.')).map((c) => `${t}/${c}`));
 }
 
 describe.runIf(haveRustc && canNamespace)('the executor store, real rustc in executor-shaped directories', () => {
@@ -49,6 +49,8 @@ describe.runIf(haveRustc && canNamespace)('the executor store, real rustc in exe
     // <store>/default/<compiler>/<partition>/app-<id>, nothing in the build directory or the input roots.
     expect(storeLevels(ex.store)).toEqual([expect.stringMatching(/^default\/[0-9a-f]{16}$/)]);
     expect(crateDirsIn(join(ex.store, storeLevels(ex.store)[0]!)).map((d) => d.split('/').at(-1))).toEqual([expect.stringMatching(/^app-\w+$/)]);
+    // The mounts were tried once, and that is remembered beside the store proper.
+    expect(readdirSync(join(ex.store, 'default')).filter((n) => n.startsWith('.'))).toEqual([expect.stringMatching(/^\.seedwrap-mounts-ok-[0-9a-f]{16}$/)]);
     expect(readdirSync(ex.build).sort()).toEqual(['.seedwrap-stable', 'a1', 'b2']);
     expect(readdirSync(join(ex.build, '.seedwrap-stable'))).toEqual([]);
     expect(readdirSync(second).sort()).toEqual(['app', 'out']);
