@@ -38,7 +38,7 @@ export const STABLE_DIR = '.seedwrap-stable';
  * Undefined when the executor store is not configured, or (after one warning)
  * when it cannot be used: the compile then goes on as for any unknown layout.
  */
-export function planExecutor(cwd: string, args: readonly string[], childEnv: Record<string, string | undefined>, env: Record<string, string | undefined>, warn: (line: string) => void): ExecutorPlan | undefined {
+export function planExecutor(cwd: string, args: readonly string[], childEnv: Record<string, string | undefined>, env: Record<string, string | undefined>, warn: (line: string) => void, debug?: (line: string) => void): ExecutorPlan | undefined {
   if (isBazelShape(cwd)) return undefined;
   const cfg = executorConfig(env, cwd);
   if (cfg.kind === 'none') return undefined;
@@ -67,6 +67,7 @@ export function planExecutor(cwd: string, args: readonly string[], childEnv: Rec
     failed = describe(err);
   }
   if (failed) return refuse(`the namespace cannot be set up in ${buildDir}: ${failed}`);
+  debug?.(`executor store ${JSON.stringify({ tenant: cfg.config.tenant, compiler: id, store: real, cwd: plan.stable.path })}`);
   return { stable: plan.stable, location };
 }
 

@@ -38,7 +38,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     // The store (src/store/) is loaded only for a compile that carries -C incremental.
     const storeCode = opts.exitEarly || !child.incremental ? undefined : await import('../store/index.ts');
     // No Bazel shape (a remote executor's input root): the executor store, if the executor configured one, gives the child a stable cwd of its own.
-    const executor = storeCode && !child.stable && opts.stableCwd === undefined ? storeCode.planExecutor(io.cwd, child.args, child.env, io.env, warn) : undefined;
+    const executor = storeCode && !child.stable && opts.stableCwd === undefined ? storeCode.planExecutor(io.cwd, child.args, child.env, io.env, warn, debug) : undefined;
     if (executor) child = prepareChild(opts, parsed.child, io, resolvePath, debug, executor.stable);
     const store = storeCode && child.incremental ? storeCode.prepareStore(child.args, child.incremental, { cwd: io.cwd, stable: child.stable, env: io.env, warn, debug, location: executor?.location }) : undefined;
     if (store) child.args = store.args;

@@ -1,10 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/tmp.ts';
 import { BUNDLE, NODE } from '../helpers/wrapper.ts';
-import { appendComment, canNamespace, compile, crateDirsIn, haveRustc, RUSTC, rulesRustArgs, writeCrate } from './helpers.ts';
+import { appendComment, canNamespace, compile, copyRegistryCrate, crateDirsIn, haveRustc, RUSTC, rulesRustArgs, writeCrate } from './helpers.ts';
 
 const LOADED = ['-Zassert-incr-state=loaded'];
 const isRoot = process.getuid?.() === 0;
@@ -42,8 +42,12 @@ describe.runIf(haveRustc && canNamespace)('the executor store, real rustc in exe
     expect(cold.stderr.toString()).toBe('');
     expect(cold.exitCode).toBe(0);
     const second = ex.action('b2', '// a comment edit\n');
-    const warm = await compile(second, rulesRustArgs('app/lib.rs', 'app', { rustc: LOADED }), ex.env());
-    expect(warm.stderr.toString()).toBe('');
+    const warm = await compile(second, rulesRustArgs('app/lib.rs', 'app', { rustc: LOADED }), ex.env({ RULES_RUST_PROCESS_WRAPPER_DEBUG: '1' }));
+    // With the debug variable: where it ran and which store it used, in one line each.
+    const said = warm.stderr.toString();
+    expect(said).toMatch(new RegExp(`^seedwrap: debug: executor store \\{"tenant":"default","compiler":"[0-9a-f]{16}","store":"${ex.store}/default/[0-9a-f]{16}","cwd":"${ex.build}/\\.seedwrap-stable/root"\\}$`, 'm'));
+    expect(said).toMatch(/^seedwrap: debug: store \{.*"mode":"store".*"previous":true/m);
+    expect(said.split('\n').filter((l) => l !== '' && !l.startsWith('seedwrap: debug: '))).toEqual([]);
     expect(warm.exitCode).toBe(0);
     expect(readdirSync(join(second, 'out'))).toContain('libapp.rlib');
     // <store>/default/<compiler>/<partition>/app-<id>, nothing in the build directory or the input roots.
@@ -65,6 +69,30 @@ describe.runIf(haveRustc && canNamespace)('the executor store, real rustc in exe
     }
     for (const id of ['c1', 'c2', 'c3']) expect(readdirSync(join(ex.build, id, 'root', 'out'))).toContain('libapp.rlib');
     const next = await compile(ex.action('c4', '// later\n'), rulesRustArgs('app/lib.rs', 'app', { rustc: LOADED }), ex.env());
+    expect(next.stderr.toString()).toBe('');
+    expect(next.exitCode).toBe(0);
+  });
+
+  it('exit 101 on damaged state in the executor store: the local store\'s retry drops it, compiles once more, and the next action loads fresh state', async () => {
+    const ex = executor(tempDir());
+    const first = ex.action('1');
+    const root = copyRegistryCrate('itoa', first, 'itoa');
+    expect((await compile(first, rulesRustArgs(root, 'itoa'), ex.env())).exitCode).toBe(0);
+    const [crateDir] = crateDirsIn(join(ex.store, storeLevels(ex.store)[0]!));
+    const session = readdirSync(crateDir!).find((n) => n.startsWith('s-') && !n.endsWith('.lock'))!;
+    // Bytes overwritten inside dep-graph.bin: rustc 1.95 panics decoding it (exit 101, measured in manage.test.ts).
+    const fd = openSync(join(crateDir!, session, 'dep-graph.bin'), 'r+');
+    writeSync(fd, Buffer.alloc(16, 0xff), 0, 16, 2000);
+    closeSync(fd);
+    const second = ex.action('2');
+    copyRegistryCrate('itoa', second, 'itoa');
+    const r = await compile(second, rulesRustArgs(root, 'itoa'), ex.env());
+    expect(r.exitCode, r.stderr.toString()).toBe(0);
+    expect(r.stderr.toString()).toMatch(/seedwrap: rustc ended with an internal compiler error \(exit 101\) using the store; dropped itoa's incremental state in \S+ and compiling once more from cold\n/);
+    const third = ex.action('3');
+    copyRegistryCrate('itoa', third, 'itoa');
+    appendComment(join(third, root));
+    const next = await compile(third, rulesRustArgs(root, 'itoa', { rustc: LOADED }), ex.env());
     expect(next.stderr.toString()).toBe('');
     expect(next.exitCode).toBe(0);
   });
