@@ -198,7 +198,7 @@ describe.runIf(haveRustc && canNamespace)('the executor store, real rustc in exe
   // namespace of this test only, a script that fails the way unshare does
   // there is bound over /usr/bin/unshare, where src/stableCwd.ts finds it.
   // The machine's unshare is never touched; the namespace ends with the run.
-  it.runIf(isRoot && existsSync(BUNDLE))('no namespace (simulated: a failing unshare in the test\'s own mount namespace): one warning and a cold compile', () => {
+  it.runIf(isRoot && existsSync(BUNDLE))('no namespace, or no mounts (simulated: a failing unshare or mount in the test\'s own mount namespace): one warning and a cold compile', () => {
     const tmp = tempDir();
     const ex = executor(tmp);
     const root = ex.action('1');
@@ -212,6 +212,17 @@ describe.runIf(haveRustc && canNamespace)('the executor store, real rustc in exe
     expect(r.stderr).toMatch(/^seedwrap: executor store: no mount namespace can be created here: \S*unshare --mount: unshare: unshare failed: Operation not permitted; .*; compiling from cold\n$/);
     expect(readdirSync(join(root, 'out'))).toContain('libapp.rlib');
     expect(crateDirsIn(join(ex.store, storeLevels(ex.store)[0] ?? 'none'))).toEqual([]);
+    // A SIMULATION of a build directory where the namespace can be made but its
+    // mounts fail (a FUSE build directory, say): a failing mount(8) bound over
+    // /usr/bin/mount the same way. One warning naming it, a cold compile, and
+    // nothing remembered: the next action tries again.
+    const badMount = join(tmp, 'mount');
+    writeFileSync(badMount, '#!/bin/sh\necho "mount: $4: permission denied." >&2\nexit 32\n');
+    chmodSync(badMount, 0o755);
+    const m = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script.replace('/usr/bin/unshare', '/usr/bin/mount'), 'sh', badMount, root, NODE, '--', BUNDLE, ...rulesRustArgs('app/lib.rs', 'app')], { env, encoding: 'utf8' });
+    expect(m.status, m.stderr).toBe(0);
+    expect(m.stderr).toMatch(new RegExp(`^seedwrap: executor store: the namespace cannot be set up in ${ex.build}: mount: \\S+: permission denied\\.; compiling from cold\n$`));
+    expect(readdirSync(join(ex.store, 'default')).filter((n) => n.startsWith('.'))).toEqual([]);
     // The control: the same run without the fake unshare uses the store.
     execFileSync(NODE, ['--', BUNDLE, ...rulesRustArgs('app/lib.rs', 'app')], { cwd: root, env, stdio: 'pipe' });
     expect(crateDirsIn(join(ex.store, storeLevels(ex.store)[0]!))).toHaveLength(1);
