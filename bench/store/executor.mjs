@@ -75,5 +75,7 @@ const m = Object.fromEntries(modes.map((k) => [k, Math.round(median(times[k]))])
 console.log(JSON.stringify({
   date: new Date().toISOString(), rustc: execFileSync(rustc, ['--version'], { encoding: 'utf8' }).trim(), rounds, load: loadavg().map((l) => l.toFixed(2)),
   bodyEditRebuildMs: m, storeVsCold: +(m.store / m.cold).toFixed(2), storeVsNone: +(m.store / m.none).toFixed(2),
+  // Each round's own ratio: the three compiles of a round ran back to back under the same load.
+  storeVsColdPerRound: times.store.map((t, i) => +(t / times.cold[i]).toFixed(2)),
   raw: Object.fromEntries(modes.map((k) => [k, times[k].map(Math.round)])),
 }, null, 1));
