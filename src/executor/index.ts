@@ -47,6 +47,9 @@ export function planExecutor(cwd: string, args: readonly string[], childEnv: Rec
   const { buildDir } = cfg.config;
   const base = join(buildDir, STABLE_DIR);
   if (!relative(base, cwd).startsWith('..')) return refuse(`the action's directory ${cwd} is inside ${base}`);
+  // The namespace first: its probe is kept per process, rustc -vV costs ~10 ms.
+  const plan = namespaceCwd(base, join(base, 'root'));
+  if (plan.kind !== 'stable') return refuse(`${plan.kind === 'unavailable' ? plan.reason : 'no stable cwd'}`);
   const id = compilerIdentity(args, cwd, childEnv);
   if (typeof id !== 'string') return refuse(`no compiler identity: ${id.reason}`);
   let real: string;
@@ -56,8 +59,6 @@ export function planExecutor(cwd: string, args: readonly string[], childEnv: Rec
   } catch (err) {
     return refuse(describe(err));
   }
-  const plan = namespaceCwd(base, join(base, 'root'));
-  if (plan.kind !== 'stable') return refuse(`${plan.kind === 'unavailable' ? plan.reason : 'no stable cwd'}`);
   const at = join(base, 'incremental');
   const location = { kind: 'store' as const, real, rustcDir: at, bind: { real, at } };
   let failed: string | undefined;
