@@ -169,6 +169,11 @@ describe.runIf(haveRustc && canNamespace)('the executor store, real rustc in exe
         mkdirSync(join(tmp, 'build', 'cache'));
         return { SEEDWRAP_EXECUTOR_STORE: join(tmp, 'build', 'cache') };
       }, /overlap \(the executor empties its build directory\)/],
+      ['a cwd outside the build directory (as in a chroot into the input root)', (tmp) => {
+        mkdirSync(join(tmp, 'other-build'));
+        return { SEEDWRAP_EXECUTOR_BUILD_DIR: join(tmp, 'other-build') };
+      }, /the action's directory \S+ is not under SEEDWRAP_EXECUTOR_BUILD_DIR="\S+other-build"/],
+      ['a build directory without a store', () => ({ SEEDWRAP_EXECUTOR_STORE: '' }), /SEEDWRAP_EXECUTOR_BUILD_DIR is set but SEEDWRAP_EXECUTOR_STORE is not/],
       ['a tenant that is a path', () => ({ SEEDWRAP_EXECUTOR_TENANT: '../team-b' }), /SEEDWRAP_EXECUTOR_TENANT="\.\.\/team-b" is not a name/],
       ['a symlink planted at a tenant', (_tmp, store) => {
         mkdirSync(join(store, 'team-b'));
