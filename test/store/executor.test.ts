@@ -60,6 +60,17 @@ describe.runIf(haveRustc && canNamespace)('the executor store, real rustc in exe
     expect(readdirSync(second).sort()).toEqual(['app', 'out']);
   });
 
+  it('an input root with external/ (upstream\'s ${output_base} is then the input root itself) is reused the same way', async () => {
+    const ex = executor(tempDir());
+    for (const [id, extra] of [['e1', []], ['e2', LOADED]] as const) {
+      const root = ex.action(id, `// action ${id}\n`);
+      mkdirSync(join(root, 'external', 'some_repo'), { recursive: true });
+      const r = await compile(root, rulesRustArgs('app/lib.rs', 'app', { rustc: [...extra] }), ex.env());
+      expect(r.stderr.toString()).toBe('');
+      expect(r.exitCode).toBe(0);
+    }
+  });
+
   it('concurrent actions, each in its own namespace at the same stable path, all succeed; the next one loads the state', async () => {
     const ex = executor(tempDir());
     const runs = await Promise.all(['c1', 'c2', 'c3'].map((id, i) => compile(ex.action(id, `// action ${i}\n`), rulesRustArgs('app/lib.rs', 'app'), ex.env())));
