@@ -100,6 +100,8 @@ function row(label, value) {
 function storeCompile(n, extra = []) {
   const execroot = join(work, `output_base/sandbox/linux-sandbox/${n}/execroot/ws`);
   mkdirSync(execroot, { recursive: true });
+  // Bazel's real execroot beside every sandbox (seedwrap checks it is there).
+  mkdirSync(join(work, 'output_base/execroot/ws'), { recursive: true });
   for (const input of ['src', 'deps']) if (!existsSync(join(execroot, input))) symlinkSync(join(work, input), join(execroot, input));
   return seedwrap(['--subst', 'pwd=${pwd}', '--subst', 'output_base=${output_base}', '--', RUSTC,
     ...serdeJsonArgs('${output_base}/rustc-incremental', ['--remap-path-prefix=${output_base}=ob', '--remap-path-prefix=${pwd}=.', ...extra])], execroot);

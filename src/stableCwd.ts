@@ -1,5 +1,6 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { bazelLayout, type BazelLayout } from './bazelLayout.ts';
 
 /**
  * `--stable-cwd true`: run the child from a working directory whose absolute
@@ -39,25 +40,13 @@ export interface Bind {
 }
 
 /**
- * The per-action working directories Bazel 4.2.3 makes, and the directory that
- * holds each kind (hidden under the tmpfs): a sandboxed action's
- * `<output_base>/sandbox/<strategy>/<N>/execroot/<ws>`, and a sandboxed
- * worker's `<output_base>/bazel-workers/worker-<N>-<Mnemonic>/<ws>`
- * (`--worker_sandboxing`: one directory per worker process, so requests
- * served by worker 1 and worker 2 would see different paths).
+ * The output base, the workspace name and the hidden directory of a sandboxed
+ * cwd (a sandbox or a sandboxed worker, as bazelLayout.ts validated it), or
+ * undefined for any other cwd.
  */
-const SANDBOXES: Array<{ shape: RegExp; hidden: string }> = [
-  { shape: /^(.+)\/sandbox\/[^/]+\/[^/]+\/execroot\/([^/]+)$/, hidden: 'sandbox' },
-  { shape: /^(.+)\/bazel-workers\/worker-\d+-[^/]+\/([^/]+)$/, hidden: 'bazel-workers' },
-];
-
-/** The output base, the workspace name and the hidden directory of a sandboxed cwd, or undefined outside a sandbox. */
 export function sandboxOf(cwd: string): { outputBase: string; workspace: string; hidden: string } | undefined {
-  for (const { shape, hidden } of SANDBOXES) {
-    const m = shape.exec(cwd);
-    if (m) return { outputBase: m[1]!, workspace: m[2]!, hidden };
-  }
-  return undefined;
+  const layout = bazelLayout(cwd);
+  return layout.kind === 'sandbox' || layout.kind === 'worker' ? { outputBase: layout.outputBase, workspace: layout.workspace, hidden: layout.actionDirs! } : undefined;
 }
 
 // Runs inside the new namespace, as
@@ -85,12 +74,15 @@ function findTool(name: string): string | undefined {
 
 export type StableCwdPlan = { kind: 'unchanged' } | { kind: 'stable'; stable: StableCwd } | { kind: 'unavailable'; reason: string };
 
-export function planStableCwd(cwd: string): StableCwdPlan {
-  const sandbox = sandboxOf(cwd);
-  if (!sandbox) return { kind: 'unchanged' };
-  const { outputBase, workspace, hidden } = sandbox;
-  const base = `${outputBase}/${hidden}`;
-  return namespaceCwd(base, `${base}/stable/execroot/${workspace}`);
+/**
+ * Only a sandbox or a sandboxed worker needs one: the layout comes from
+ * bazelLayout.ts, which checked it against the file system (an output user
+ * root named `…/sandbox/…` is not a sandbox, so its execroot is never hidden).
+ */
+export function planStableCwd(layout: BazelLayout): StableCwdPlan {
+  if (layout.kind !== 'sandbox' && layout.kind !== 'worker') return { kind: 'unchanged' };
+  const base = layout.actionDirs!;
+  return namespaceCwd(base, `${base}/stable/execroot/${layout.workspace}`);
 }
 
 /**

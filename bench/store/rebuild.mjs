@@ -25,6 +25,8 @@ let n = 0;
 function sandbox(edits) {
   const dir = join(ob, 'sandbox', 'linux-sandbox', String(++n), 'execroot', 'ws');
   mkdirSync(join(dir, 'out'), { recursive: true });
+  // Bazel's real execroot beside every sandbox (seedwrap checks it is there).
+  mkdirSync(join(ob, 'execroot', 'ws'), { recursive: true });
   cpSync(join(reg, crate), join(dir, 'c'), { recursive: true, dereference: true });
   appendFileSync(join(dir, 'c', 'src', 'lib.rs'), edits);
   return dir;

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, statfsSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { describe, isSystemError } from '../errors.ts';
-import { namespaceCwd, sandboxOf, type Bind, type StableCwd } from '../stableCwd.ts';
+import type { BazelLayout } from '../bazelLayout.ts';
+import { namespaceCwd, type Bind, type StableCwd } from '../stableCwd.ts';
 import type { StoreLocation } from '../store/sandboxPaths.ts';
 import { compilerIdentity } from './compilerId.ts';
 import { executorConfig, STORE_VAR, type ExecutorConfig } from './config.ts';
@@ -38,8 +39,9 @@ export const STABLE_DIR = '.seedwrap-stable';
  * Undefined when the executor store is not configured, or (after one warning)
  * when it cannot be used: the compile then goes on as for any unknown layout.
  */
-export function planExecutor(cwd: string, args: readonly string[], childEnv: Record<string, string | undefined>, env: Record<string, string | undefined>, warn: (line: string) => void, debug?: (line: string) => void): ExecutorPlan | undefined {
-  if (isBazelShape(cwd)) return undefined;
+export function planExecutor(layout: BazelLayout, cwd: string, args: readonly string[], childEnv: Record<string, string | undefined>, env: Record<string, string | undefined>, warn: (line: string) => void, debug?: (line: string) => void): ExecutorPlan | undefined {
+  // Bazel's own layouts (local execroot, sandbox, sandboxed worker) keep the local store's rules.
+  if (layout.kind !== 'unknown') return undefined;
   const cfg = executorConfig(env, cwd);
   if (cfg.kind === 'none') return undefined;
   const refuse = (reason: string) => void warn(`executor store: ${reason}; compiling from cold`);
@@ -135,11 +137,6 @@ function tryNamespace(stable: StableCwd, cwd: string, binds: readonly Bind[]): s
   const r = spawnSync(program, args, { cwd, stdio: 'pipe', timeout: 30_000 });
   if (r.status === 0 && !r.error) return undefined;
   return r.error?.message ?? (r.stderr.toString().trim().split('\n').at(-1) || `exit ${r.status}`);
-}
-
-/** A local execroot or a sandbox: Bazel's own layouts keep the local store's rules. */
-function isBazelShape(cwd: string): boolean {
-  return sandboxOf(cwd) !== undefined || /\/execroot\/[^/]+$/.test(cwd);
 }
 
 function isFile(path: string): boolean {

@@ -9,26 +9,17 @@
  * Everything else is skipped and reported (walk.ts).
  */
 import { realpathSync } from 'node:fs';
+import { bazelLayout } from '../bazelLayout.ts';
 
 /**
- * The working directories Bazel 4.2.3 gives an action, sandboxed ones first
- * (the plain shape would also match them, with a wrong output base):
- * `<ob>/sandbox/<strategy>/<N>/execroot/<ws>`, a sandboxed worker's
- * `<ob>/bazel-workers/worker-<N>-<Mnemonic>/<ws>`, and the real `<ob>/execroot/<ws>`.
+ * `<output_base>/execroot/<ws>/bazel-out` for an action's cwd, or undefined
+ * when the cwd is not one Bazel makes (bazelLayout.ts checks the shape
+ * against the real directories, so an output user root named `…/sandbox/…`
+ * does not lend its seeds another output base's tree).
  */
-const ACTION_CWDS: RegExp[] = [
-  /^(.+)\/sandbox\/[^/]+\/[^/]+\/execroot\/([^/]+)$/,
-  /^(.+)\/bazel-workers\/worker-\d+-[^/]+\/([^/]+)$/,
-  /^(.+)\/execroot\/([^/]+)$/,
-];
-
-/** `<output_base>/execroot/<ws>/bazel-out` for an action's cwd, or undefined when the cwd is not one Bazel makes. */
 export function outputTreeOf(cwd: string): string | undefined {
-  for (const shape of ACTION_CWDS) {
-    const m = shape.exec(cwd);
-    if (m) return `${m[1]!}/execroot/${m[2]!}/bazel-out`;
-  }
-  return undefined;
+  const layout = bazelLayout(cwd);
+  return layout.kind === 'unknown' ? undefined : layout.bazelOut;
 }
 
 export interface Scope {

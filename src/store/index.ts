@@ -1,9 +1,9 @@
 import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
+import type { BazelLayout } from '../bazelLayout.ts';
 import { describe } from '../errors.ts';
 import { sandboxOf, type Bind, type StableCwd } from '../stableCwd.ts';
-import { childOutputBase } from '../wrapper/subst.ts';
 import { crateCompile, crateDirs, hasFinishedSession, isExternalCrate, removeDir } from './crateDir.ts';
 import { maybeEvict } from './evict.ts';
 import { withIncrementalDir, withoutIncremental, type IncrementalFlag } from './incrementalFlag.ts';
@@ -31,6 +31,8 @@ export interface StoreRun {
 export interface StoreContext {
   cwd: string;
   stable: StableCwd | undefined;
+  /** Where the action stands (bazelLayout.ts), validated once by the wrapper. */
+  layout: BazelLayout;
   env: Record<string, string | undefined>;
   warn: (line: string) => void;
   debug?: (line: string) => void;
@@ -42,21 +44,44 @@ export interface StoreContext {
 const EVICT_INTERVAL_MS = 60_000;
 const EVICT_PROTECT_MS = 10 * 60_000;
 
+/**
+ * An anchor for isExternalCrate: the decision reads the crate root as
+ * written on the command line, never the action's real cwd (issue 16).
+ */
+const ARGV_ONLY = '/execroot/ws';
+
 /** `flag` is rustc's `-C incremental` in `args`; undefined when the child is not a rustc compile with a store (nothing changes). */
 export function prepareStore(args: readonly string[], flag: IncrementalFlag, ctx: StoreContext): StoreRun | undefined {
-  const loc = ctx.location ?? locateStore(flag.dir, ctx.cwd, ctx.stable, childOutputBase(ctx.cwd, ctx.stable?.path));
   const crate = crateCompile(args);
-  if (loc.kind !== 'store' || !crate) return undefined;
+  if (!crate) return undefined;
   const settings = storeSettings(ctx.env, ctx.warn);
-  const pwd = ctx.stable?.path ?? ctx.cwd;
-  const report = (fields: Record<string, unknown>) => ctx.debug?.(`store ${JSON.stringify({ store: loc.real, crate: crate.crateName, ...fields })}`);
+  const early = (store: string, fields: Record<string, unknown>) => ctx.debug?.(`store ${JSON.stringify({ store, crate: crate.crateName, ...fields })}`);
 
-  if (!settings.external && isExternalCrate(crate.root, pwd)) {
+  // First, from the command line alone: an action key must give one crate hash
+  // wherever it runs (local, sandbox, worker, a remote executor), and
+  // -C incremental changes it. So a crate of another repository drops the flag
+  // whenever its directory is a store-style one (absolute, or an unsubstituted
+  // `${…}`), before anything looks at where the action runs. A relative
+  // directory is the action's own (PR #3925's declared tree) and is kept.
+  if (!settings.external && (isAbsolute(flag.dir) || flag.dir.includes('${')) && isExternalCrate(crate.root, ARGV_ONLY)) {
     // As cargo does for registry crates; every action of this crate drops the
     // flag alike, so its rmeta and rlib keep one crate hash.
-    report({ mode: 'external', note: 'compiled without -C incremental (SEEDWRAP_STORE_EXTERNAL=1 keeps it)' });
+    early(flag.dir, { mode: 'external', note: 'compiled without -C incremental (SEEDWRAP_STORE_EXTERNAL=1 keeps it)' });
     return plain(withoutIncremental(args));
   }
+  const pwd = ctx.stable?.path ?? ctx.cwd;
+  const loc = ctx.location ?? locateStore(flag.dir, ctx.cwd, ctx.layout, ctx.stable);
+  if (loc.kind === 'action') {
+    if (loc.warning) ctx.warn(loc.warning);
+    return undefined;
+  }
+  if (loc.kind === 'cold') {
+    // Refused (one warning) or an unknown layout (one debug line): a private directory, removed afterwards.
+    if (loc.warn) ctx.warn(`-C incremental=${flag.dir}: ${loc.reason}; compiling from cold in a private temporary directory`);
+    early(flag.dir, { mode: 'cold', reason: loc.reason });
+    return coldRun(args, flag, ctx, pwd);
+  }
+  const report = (fields: Record<string, unknown>) => ctx.debug?.(`store ${JSON.stringify({ store: loc.real, crate: crate.crateName, ...fields })}`);
   const partReal = join(loc.real, crate.partition);
   const partSeen = join(loc.rustcDir, crate.partition);
   const unusable = whyUnusable(loc.real, partReal, settings.minFreeBytes);

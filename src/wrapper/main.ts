@@ -12,7 +12,8 @@ import { prepareArgs } from './paramFile.ts';
 import { VERSION } from '../version.ts';
 import { runSeeding } from './seeding.ts';
 import { signalExitCode } from './signals.ts';
-import { planStableCwd, sandboxOf, type StableCwd } from '../stableCwd.ts';
+import { bazelLayout, type BazelLayout } from '../bazelLayout.ts';
+import { planStableCwd, type StableCwd } from '../stableCwd.ts';
 import { findIncremental } from '../store/incrementalFlag.ts';
 import { parseSubsts } from './subst.ts';
 
@@ -37,10 +38,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     const warn = (line: string) => void io.stderr.write(`seedwrap: ${line}\n`);
     // The store (src/store/) is loaded only for a compile that carries -C incremental.
     const storeCode = opts.exitEarly || !child.incremental ? undefined : await import('../store/index.ts');
-    // No Bazel shape (a remote executor's input root): the executor store, if the executor configured one, gives the child a stable cwd of its own.
-    const executor = storeCode && !child.stable && opts.stableCwd === undefined ? storeCode.planExecutor(io.cwd, child.args, child.env, io.env, warn, debug) : undefined;
+    // No Bazel layout (a remote executor's input root): the executor store, if the executor configured one, gives the child a stable cwd of its own.
+    const executor = storeCode && !child.stable && opts.stableCwd === undefined ? storeCode.planExecutor(child.layout(), io.cwd, child.args, child.env, io.env, warn, debug) : undefined;
     if (executor) child = prepareChild(opts, parsed.child, io, resolvePath, debug, executor.stable);
-    const store = storeCode && child.incremental ? storeCode.prepareStore(child.args, child.incremental, { cwd: io.cwd, stable: child.stable, env: io.env, warn, debug, location: executor?.location }) : undefined;
+    const store = storeCode && child.incremental ? storeCode.prepareStore(child.args, child.incremental, { cwd: io.cwd, stable: child.stable, layout: child.layout(), env: io.env, warn, debug, location: executor?.location }) : undefined;
     if (store) child.args = store.args;
     debug?.(`child argv: ${JSON.stringify(child.args)}`);
 
@@ -76,15 +77,19 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 
 /** The child's argv and env (spec §3–5), where it will run, and its `-C incremental`. */
 function prepareChild(opts: Options, cmdline: readonly string[], io: Io, resolvePath: (p: string) => string, debug?: (line: string) => void, given?: StableCwd) {
+  // Where the action stands in Bazel's layout: a few lstat calls, made only
+  // for an action that needs it (a stable cwd or -C incremental), then kept.
+  let known: BazelLayout | undefined;
+  const layout = () => (known ??= bazelLayout(io.cwd));
   // Where the child runs decides `${pwd}` and OUT_DIR (no child with --exit-early).
-  let stable = given ?? (opts.stableCwd && !opts.exitEarly ? stableCwd(io, '--stable-cwd', debug) : undefined);
+  let stable = given ?? (opts.stableCwd && !opts.exitEarly ? stableCwd(io, layout(), '--stable-cwd', debug) : undefined);
   let args = childArgs(opts, cmdline, resolvePath, parseSubsts(opts.substs, io.cwd, opts.outDir, stable?.path ?? io.cwd));
   let incremental = findIncremental(args);
   // rustc with -C incremental inside a sandbox runs from the stable path unless
   // --stable-cwd false: rustc ignores state made under another cwd (src/store/).
   // The arguments are expanded again only then: `${pwd}` names the stable path.
-  if (opts.stableCwd === undefined && !opts.exitEarly && incremental && sandboxOf(io.cwd)) {
-    stable = stableCwd(io, 'stable cwd for -C incremental', debug);
+  if (opts.stableCwd === undefined && !opts.exitEarly && incremental && (layout().kind === 'sandbox' || layout().kind === 'worker')) {
+    stable = stableCwd(io, layout(), 'stable cwd for -C incremental', debug);
     if (stable) {
       args = childArgs(opts, cmdline, resolvePath, parseSubsts(opts.substs, io.cwd, opts.outDir, stable.path));
       incremental = findIncremental(args);
@@ -101,7 +106,7 @@ function prepareChild(opts: Options, cmdline: readonly string[], io: Io, resolve
     mappings: parseSubsts(opts.substs, io.cwd, opts.outDir, pwd),
     resolvePath,
   });
-  return { args, env, stable, incremental };
+  return { args, env, stable, incremental, layout };
 }
 
 /** The child's argv: the command line, `--arg-file`s, substitutions and `@paramfile`s. */
@@ -141,8 +146,8 @@ function openOutputs(opts: Options, io: Io, resolvePath: (p: string) => string, 
   };
 }
 
-function stableCwd(io: Io, what: string, debug?: (line: string) => void): StableCwd | undefined {
-  const plan = planStableCwd(io.cwd);
+function stableCwd(io: Io, layout: BazelLayout, what: string, debug?: (line: string) => void): StableCwd | undefined {
+  const plan = planStableCwd(layout);
   if (plan.kind === 'unavailable') {
     io.stderr.write(`seedwrap: ${what}: ${plan.reason}; rustc runs in ${io.cwd} and cannot reuse incremental state made in another sandbox\n`);
     return undefined;

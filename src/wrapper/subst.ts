@@ -1,5 +1,6 @@
 import { realpathSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { upstreamOutputBase } from '../bazelLayout.ts';
 import { SeedwrapError } from '../errors.ts';
 
 /** One `--subst KEY=VALUE` mapping, in flag order. */
@@ -32,9 +33,14 @@ export function parseSubsts(values: readonly string[], cwd: string, outDir: stri
   return mappings;
 }
 
-/** `${output_base}` for a child running in `pwd` (the cwd, or the stable cwd). */
+/**
+ * `${output_base}` for a child running in `pwd` (the cwd, or the stable cwd):
+ * upstream's value (bazelLayout.ts), byte-compatible with its process_wrapper.
+ * It is only ever a substitution value: where the store goes is decided from
+ * the validated layout (src/store/sandboxPaths.ts), never from this.
+ */
 export function childOutputBase(cwd: string, pwd = cwd): string {
-  return seenFrom(pwd, cwd, findOutputBase(cwd));
+  return seenFrom(pwd, cwd, upstreamOutputBase(cwd));
 }
 
 /**
@@ -58,23 +64,6 @@ function realOr(path: string): string {
     return realpathSync(path);
   } catch {
     return path;
-  }
-}
-
-/**
- * Bazel's output base: in the execroot, `external` is a symlink into
- * `<output_base>/external`. Without it (no external repositories yet) the
- * execroot is `<output_base>/execroot/<workspace>`, two levels down.
- */
-export function findOutputBase(cwd: string): string {
-  try {
-    return dirname(realpathSync(resolve(cwd, 'external')));
-  } catch {
-    try {
-      return dirname(dirname(realpathSync(cwd)));
-    } catch {
-      return cwd;
-    }
   }
 }
 

@@ -1,6 +1,7 @@
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { bazelLayout } from '../../src/bazelLayout.ts';
 import { planStableCwd } from '../../src/stableCwd.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { DUMP, NODE, runMain } from '../helpers/wrapper.ts';
@@ -11,11 +12,13 @@ const RUSTC = process.env.RUSTC ?? join(process.env.HOME ?? '/root', '.cargo/bin
 function sandbox(outputBase: string, n: number): string {
   const dir = join(outputBase, 'sandbox', 'linux-sandbox', String(n), 'execroot', 'ws');
   mkdirSync(dir, { recursive: true });
+  // Bazel's real execroot, beside every sandbox: bazelLayout.ts requires it.
+  mkdirSync(join(outputBase, 'execroot', 'ws'), { recursive: true });
   return dir;
 }
 
 // Needs a mount namespace: as root (CI) or with unprivileged user namespaces.
-const canNamespace = planStableCwd('/x/sandbox/linux-sandbox/1/execroot/ws').kind === 'stable';
+const canNamespace = planStableCwd({ kind: 'sandbox', outputBase: '/x', workspace: 'ws', execroot: '/x/execroot/ws', bazelOut: '/x/execroot/ws/bazel-out', actionDirs: '/x/sandbox' }).kind === 'stable';
 
 describe('--stable-cwd', () => {
   it('outside a sandbox changes nothing', async () => {
@@ -48,6 +51,7 @@ describe('--stable-cwd', () => {
   it.runIf(canNamespace)('a sandboxed worker (<output_base>/bazel-workers/worker-N-<Mnemonic>/<ws>) runs the child at <output_base>/bazel-workers/stable/execroot/<ws>', async () => {
     const base = tempDir();
     const stable = join(base, 'bazel-workers', 'stable', 'execroot', 'ws');
+    mkdirSync(join(base, 'execroot', 'ws'), { recursive: true });
     for (const n of [1, 2]) {
       const dir = join(base, 'bazel-workers', `worker-${n}-Rustc`, 'ws');
       mkdirSync(dir, { recursive: true });
@@ -62,8 +66,9 @@ describe('--stable-cwd', () => {
       expect(readFileSync(join(dir, 'written.txt'), 'utf8')).toBe(`worker ${n}`);
     }
     // A non-sandboxed worker already runs in the stable execroot: unchanged.
-    expect(planStableCwd(join(base, 'execroot', 'ws')).kind).toBe('unchanged');
-    expect(planStableCwd(join(base, 'bazel-workers', 'multiplex-worker-1-Rustc', 'ws')).kind).toBe('unchanged');
+    expect(planStableCwd(bazelLayout(join(base, 'execroot', 'ws'))).kind).toBe('unchanged');
+    mkdirSync(join(base, 'bazel-workers', 'multiplex-worker-1-Rustc', 'ws'), { recursive: true });
+    expect(planStableCwd(bazelLayout(join(base, 'bazel-workers', 'multiplex-worker-1-Rustc', 'ws'))).kind).toBe('unchanged');
   });
 
   it.runIf(canNamespace)('real rustc reuses a session made in another sandbox only from the stable cwd: on by itself for -Cincremental, off with --stable-cwd false', async () => {
@@ -74,7 +79,7 @@ describe('--stable-cwd', () => {
         ...flag,
         '--subst', 'pwd=${pwd}', '--rustc-output-format', 'rendered', '--',
         RUSTC, '--crate-type=rlib', '--crate-name=lib', 'lib.rs', '--edition=2021', '--error-format=json', '--json=artifacts',
-        '-Cincremental=incr', '--out-dir=out', '--remap-path-prefix=${pwd}=',
+        '-Cincremental=bazel-out/incr', '--out-dir=out', '--remap-path-prefix=${pwd}=',
         ...(assertLoaded ? ['-Zassert-incr-state=loaded'] : []),
       ], { cwd: dir, env: { RUSTC_BOOTSTRAP: '1', HOME: process.env.HOME ?? '/root' } });
 
@@ -94,7 +99,7 @@ describe('--stable-cwd', () => {
       const second = sandbox(base, 10 * i + 11);
       writeFileSync(join(second, 'lib.rs'), src + '// an edit\n');
       mkdirSync(join(second, 'out'));
-      cpSync(join(first, 'incr'), join(second, 'incr'), { recursive: true });
+      cpSync(join(first, 'bazel-out', 'incr'), join(second, 'bazel-out', 'incr'), { recursive: true });
       const rebuild = await compile(second, flag, true);
       if (reuse) {
         expect(rebuild.stderr.toString()).toBe('');

@@ -124,12 +124,22 @@ describe("symlinks into the execroot's output tree (a sandbox stages inputs that
     expect(statSync(join(other.real, 'f')).nlink).toBe(1);
   });
 
-  it("outputTreeOf reads the output base off each cwd shape; isWithin is not fooled by a shared prefix", () => {
-    expect(outputTreeOf('/ob/sandbox/processwrapper-sandbox/12/execroot/ws')).toBe('/ob/execroot/ws/bazel-out');
-    expect(outputTreeOf('/ob/sandbox/linux-sandbox/3/execroot/ws')).toBe('/ob/execroot/ws/bazel-out');
-    expect(outputTreeOf('/ob/bazel-workers/worker-2-RustcMetadata/ws')).toBe('/ob/execroot/ws/bazel-out');
-    expect(outputTreeOf('/ob/execroot/ws')).toBe('/ob/execroot/ws/bazel-out');
-    expect(outputTreeOf('/home/me/project')).toBeUndefined();
+  it("outputTreeOf reads the output base off each real cwd shape (an output user root named …/sandbox/… included); isWithin is not fooled by a shared prefix", () => {
+    const ob = join(root, 'tree-shapes/ob');
+    const dirs = ['execroot/ws', 'sandbox/processwrapper-sandbox/12/execroot/ws', 'sandbox/linux-sandbox/3/execroot/ws', 'bazel-workers/worker-2-RustcMetadata/ws'];
+    for (const d of dirs) mkdirSync(join(ob, d), { recursive: true });
+    for (const d of dirs) expect(outputTreeOf(join(ob, d))).toBe(join(ob, 'execroot/ws/bazel-out'));
+    expect(outputTreeOf(root)).toBeUndefined();
+    // The shape alone is not enough: no real <ob>/execroot/<ws> beside it, no output tree.
+    mkdirSync(join(root, 'tree-shapes/bare/sandbox/linux-sandbox/1/execroot/ws'), { recursive: true });
+    expect(outputTreeOf(join(root, 'tree-shapes/bare/sandbox/linux-sandbox/1/execroot/ws'))).toBeUndefined();
+    // --output_user_root=<x>/sandbox/u: the real execroot (Bazel's marker beside it) keeps its own tree.
+    const userRoot = join(root, 'tree-shapes/sandbox/u/abc123');
+    mkdirSync(join(userRoot, 'execroot/ws'), { recursive: true });
+    writeFileSync(join(userRoot, 'execroot/DO_NOT_BUILD_HERE'), '/home/me/ws');
+    // Even where <x> itself has an execroot/ws that would make it look like a sandbox's output base.
+    mkdirSync(join(root, 'tree-shapes/execroot/ws'), { recursive: true });
+    expect(outputTreeOf(join(userRoot, 'execroot/ws'))).toBe(join(userRoot, 'execroot/ws/bazel-out'));
     expect(isWithin('/a/bazel-out-evil/p', ['/a/bazel-out'])).toBe(false);
     expect(isWithin('/a/bazel-out/p', ['/a/bazel-out'])).toBe(true);
     expect(isWithin('/a/bazel-out', ['/a/bazel-out'])).toBe(true);

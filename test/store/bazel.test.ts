@@ -150,4 +150,25 @@ describe.runIf(haveBazel && haveRustc)('the store under real Bazel 4.2.3 local, 
     expect(warm.code, warm.output).toBe(0);
     expect(warm.output).toMatch(/"mode":"store"[^\n]*"previous":true/);
   }, 400_000);
+
+  // Issue 15, item 4: under linux-sandbox the wrapper from @ext is an input, so
+  // the sandbox has a real external/ directory, as every real rules_rust
+  // sandbox does (local_config_cc). Both spellings are the store there.
+  it.runIf(canNamespace)('linux-sandbox with a real external/ in the sandbox: ${pwd}/../../rustc-incremental (rules_rust 0.9) and ${output_base}/rustc-incremental are the store, reused after an edit', async () => {
+    mkdirSync(join(ob, 'rustc-incremental'), { recursive: true });
+    const writable = `--sandbox_writable_path=${ob}/rustc-incremental`;
+    for (const [i, flag] of ['-Cincremental=${pwd}/../../rustc-incremental', '-Cincremental=${output_base}/rustc-incremental'].entries()) {
+      appendFileSync(join(ws, 'app', 'lib.rs'), `// spelling ${i}, cold\n`);
+      const cold = await build('--spawn_strategy=linux-sandbox', writable, `--define=rustc_flags=${flag}`);
+      expect(cold.code, cold.output).toBe(0);
+      expect(cold.output).toMatch(new RegExp(`seedwrap: debug: store \\{"store":"${ob}/rustc-incremental","crate":"app","mode":"store"`));
+      expect(cold.output).not.toMatch(/seedwrap: (?!debug)/);
+      // ${output_base} names the sandbox's execroot itself: proof that external/ is a real directory there.
+      if (i === 1) expect(cold.output).toContain(`-Cincremental=${ob}/sandbox/stable/execroot/ws/rustc-incremental/`);
+      appendFileSync(join(ws, 'app', 'lib.rs'), `// spelling ${i}, edit\n`);
+      const warm = await build('--spawn_strategy=linux-sandbox', writable, `--define=rustc_flags=${flag},-Zassert-incr-state=loaded`);
+      expect(warm.code, warm.output).toBe(0);
+      expect(warm.output).toMatch(/"mode":"store"[^\n]*"previous":true/);
+    }
+  }, 400_000);
 });

@@ -11,12 +11,13 @@ export const haveRustc = existsSync(rustup);
 export const RUSTC = haveRustc ? join(execFileSync(rustup, ['--print', 'sysroot'], { encoding: 'utf8' }).trim(), 'bin', 'rustc') : '';
 
 /** Needs a mount namespace: as root (CI) or with unprivileged user namespaces. */
-export const canNamespace = planStableCwd('/x/sandbox/linux-sandbox/1/execroot/ws').kind === 'stable';
+export const canNamespace = planStableCwd({ kind: 'sandbox', outputBase: '/x', workspace: 'ws', execroot: '/x/execroot/ws', bazelOut: '/x/execroot/ws/bazel-out', actionDirs: '/x/sandbox' }).kind === 'stable';
 
-/** `<output_base>/sandbox/<strategy>/<n>/execroot/ws`, made. */
+/** `<output_base>/sandbox/<strategy>/<n>/execroot/ws`, made, with the real `<output_base>/execroot/ws` Bazel always has beside it. */
 export function sandboxDir(outputBase: string, n: number, strategy = 'linux-sandbox'): string {
   const dir = join(outputBase, 'sandbox', strategy, String(n), 'execroot', 'ws');
   mkdirSync(dir, { recursive: true });
+  mkdirSync(join(outputBase, 'execroot', 'ws'), { recursive: true });
   return dir;
 }
 

@@ -1,7 +1,8 @@
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applySubsts, findOutputBase, parseSubsts } from '../../src/wrapper/subst.ts';
+import { upstreamOutputBase } from '../../src/bazelLayout.ts';
+import { applySubsts, parseSubsts } from '../../src/wrapper/subst.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 describe('parseSubsts', () => {
@@ -28,7 +29,7 @@ describe('parseSubsts', () => {
     const base = tempDir();
     const execroot = join(base, 'execroot', 'ws');
     mkdirSync(execroot, { recursive: true });
-    expect(findOutputBase(execroot)).toBe(base);
+    expect(upstreamOutputBase(execroot)).toBe(base);
   });
 });
 
