@@ -205,6 +205,9 @@ describe.runIf(haveRustc && canNamespace)('the executor store, real rustc in exe
         expect(lines[0]).toMatch(said);
         expect(crateDirsIn(ex.store).filter((d) => !d.includes('team-b'))).toEqual([]);
         expect(existsSync(join(ex.build, '.seedwrap-stable'))).toBe(false);
+        // Cold as for any unknown layout: nothing left in the build directory or the input root.
+        expect(readdirSync(ex.build).filter((n) => n !== 'cache')).toEqual(['1']);
+        expect(readdirSync(join(ex.build, '1', 'root')).sort()).toEqual(['app', 'out']);
       });
     }
   });
