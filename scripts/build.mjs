@@ -46,14 +46,21 @@ const chunkCode = new Map();
 
 // The loader, one copy in the main file; a chunk that loads another one gets
 // it as the parameter `__seedwrapChunk` (a chunk runs in new Function's scope,
-// where __filename is not defined).
+// where __filename is not defined). Inside the single executable
+// (scripts/build-sea.mjs) __filename is the 87 MB executable: reading it took
+// 100-200 ms and 220 MB, so there each chunk is a SEA asset `chunk-N` instead.
 const LOADER = `const { readFileSync } = require('node:fs');
-function load(n) {
+function source(n) {
+  const sea = require('node:sea');
+  if (sea.isSea()) return sea.getAsset('chunk-' + n, 'utf8');
   const text = readFileSync(__filename, 'latin1');
   const tag = '\\n//chunk ' + n + ' ';
   const at = text.lastIndexOf(tag) + tag.length;
+  return JSON.parse(text.slice(at, text.indexOf('\\n', at)));
+}
+function load(n) {
   const mod = { exports: {} };
-  new Function('module', 'exports', 'require', '__seedwrapChunk', JSON.parse(text.slice(at, text.indexOf('\\n', at))))(mod, mod.exports, require, load);
+  new Function('module', 'exports', 'require', '__seedwrapChunk', source(n))(mod, mod.exports, require, load);
   return mod.exports;
 }
 module.exports = load;

@@ -39,16 +39,6 @@ export interface Bind {
   at: string;
 }
 
-/**
- * The output base, the workspace name and the hidden directory of a sandboxed
- * cwd (a sandbox or a sandboxed worker, as bazelLayout.ts validated it), or
- * undefined for any other cwd.
- */
-export function sandboxOf(cwd: string): { outputBase: string; workspace: string; hidden: string } | undefined {
-  const layout = bazelLayout(cwd);
-  return layout.kind === 'sandbox' || layout.kind === 'worker' ? { outputBase: layout.outputBase, workspace: layout.workspace, hidden: layout.actionDirs! } : undefined;
-}
-
 // Runs inside the new namespace, as
 // `sh -c SCRIPT sh MOUNT MKDIR BASE STABLE N [REAL AT]... PROGRAM ARGS...`.
 // `.` is the sandbox directory: once the tmpfs hides it, only the kernel's

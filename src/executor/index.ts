@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, statfsSync, statSync } from 'node:fs';
+import { existsSync, fstatSync, lstatSync, mkdirSync, statfsSync, statSync } from 'node:fs';
+import { closeDir, createExclusive, entryPath, openSubdir, withDir, type DirHandle } from '../fsSafe.ts';
 import { dirname, join, relative } from 'node:path';
 import { describe, isSystemError } from '../errors.ts';
 import type { BazelLayout } from '../bazelLayout.ts';
@@ -80,14 +81,30 @@ export function planExecutor(layout: BazelLayout, cwd: string, args: readonly st
  * that planted a symlink there gets a refusal, not another tenant's state).
  */
 function storeDir(cfg: ExecutorConfig, compiler: string): string {
-  let dir = cfg.store;
-  for (const name of [cfg.tenant, compiler]) {
-    dir = join(dir, name);
-    ensureRealDir(dir, 0o700);
-    const uid = process.geteuid?.();
-    if (uid !== undefined && lstatSync(dir).uid !== uid) throw new Error(`${dir} under ${STORE_VAR} is not owned by this user`);
-  }
-  return dir;
+  const uid = process.geteuid?.();
+  const made = withDir(cfg.store, (root) => {
+    let dir: DirHandle = root;
+    try {
+      for (const name of [cfg.tenant, compiler]) {
+        try {
+          mkdirSync(entryPath(dir, name), { mode: 0o700 });
+        } catch (err) {
+          if (!isSystemError(err, 'EEXIST')) throw err;
+        }
+        // O_NOFOLLOW|O_DIRECTORY: a symlink or a file planted at the name is refused here.
+        const sub = openSubdir(dir, name);
+        if (!sub) throw new Error(`${dir.path}/${name} is not a directory (a symlink or a file)`);
+        if (dir !== root) closeDir(dir);
+        dir = sub;
+        if (uid !== undefined && fstatSync(dir.fd).uid !== uid) throw new Error(`${dir.path} under ${STORE_VAR} is not owned by this user`);
+      }
+      return dir.path;
+    } finally {
+      if (dir !== root) closeDir(dir);
+    }
+  });
+  if (made === undefined) throw new Error(`${STORE_VAR}="${cfg.store}" is not a directory any more`);
+  return made;
 }
 
 function ensureRealDir(dir: string, mode = 0o755): void {
@@ -106,8 +123,8 @@ function ensureRealDir(dir: string, mode = 0o755): void {
  * to be managed, src/store/owner.ts) by a marker
  * named after the build directory's path, device and filesystem type (the
  * try costs a namespace and five mount or mkdir processes: 65-195 ms for 20
- * at a load of 15, against 6-32 ms for a bare unshare). Created with O_EXCL,
- * which never follows a symlink planted at its name.
+ * at a load of 15, against 6-32 ms for a bare unshare). Created with fsSafe's
+ * O_EXCL|O_NOFOLLOW, which never follows a symlink planted at its name.
  */
 function mountsWork(stable: StableCwd, cwd: string, bind: Bind, buildDir: string): string | undefined {
   const st = statSync(buildDir);
@@ -115,11 +132,7 @@ function mountsWork(stable: StableCwd, cwd: string, bind: Bind, buildDir: string
   if (isFile(mark)) return undefined;
   const failed = tryNamespace(stable, cwd, [bind]);
   if (failed) return failed;
-  try {
-    closeSync(openSync(mark, 'wx', 0o600));
-  } catch (err) {
-    if (!isSystemError(err, 'EEXIST')) throw err;
-  }
+  createExclusive(mark, '', 0o600);
   return undefined;
 }
 

@@ -5,10 +5,24 @@
  * killed with SIGKILL leaves its staging directory behind; its name carries the
  * pid, and the next run for the same DEST removes those whose process is gone.
  */
-import { chmodSync, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, realpathSync, renameSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import { describe, isSystemError, SeedwrapError } from '../errors.ts';
+import { lstatOrNone, removeTree, withDir } from '../fsSafe.ts';
+
+/**
+ * Removes a staging tree without following any link in it (fsSafe.ts). Its
+ * parent is DEST's, which the user named and may reach through a symlink: it
+ * is resolved first. Seeds may be as deep as a path allows.
+ */
+function removeTreeAt(path: string): void {
+  if (!lstatOrNone(path)) return;
+  withDir(realpathSync(dirname(path)), (parent) => removeTree(parent, basename(path), { maxDepth: SEED_MAX_DEPTH }));
+}
+
+/** A path of PATH_MAX (4096) bytes has at most 2048 components. */
+const SEED_MAX_DEPTH = 2048;
 
 function stagingPrefix(dest: string): string {
   return `.${basename(dest)}.seedwrap-staging-`;
@@ -42,8 +56,8 @@ export function cleanLeftovers(dest: string): string[] {
     const pid = stagingPid(name, prefix);
     if (pid === undefined || isAlive(pid)) continue;
     const path = join(dirname(dest), name);
-    if (!lstatSync(path, { throwIfNoEntry: false })?.isDirectory()) continue;
-    rmSync(path, { recursive: true, force: true });
+    if (!lstatOrNone(path)?.isDirectory()) continue;
+    removeTreeAt(path);
     removed.push(name);
   }
   return removed;
@@ -51,7 +65,7 @@ export function cleanLeftovers(dest: string): string[] {
 
 /** Refuses a DEST we must not replace; an empty directory is replaced by rename(2). */
 export function checkDest(dest: string): void {
-  const st = lstatSync(dest, { throwIfNoEntry: false });
+  const st = lstatOrNone(dest);
   if (st === undefined) return;
   if (st.isSymbolicLink()) throw new SeedwrapError('SEED', `seed destination ${dest} is a symlink; refusing to write through it`);
   if (!st.isDirectory()) throw new SeedwrapError('SEED', `seed destination ${dest} exists and is not a directory`);
@@ -100,7 +114,7 @@ export function publish(staging: string, dest: string, rootMode: number): void {
 
 /** The contract after a failure: no staging left, DEST exists (empty if we created it). */
 export function abandon(staging: string | undefined, dest: string): void {
-  if (staging !== undefined) rmSync(staging, { recursive: true, force: true });
+  if (staging !== undefined) removeTreeAt(staging);
   ensureDest(dest);
 }
 

@@ -8,6 +8,7 @@
  */
 import { lstatSync, readdirSync, realpathSync, statSync, type Dirent, type BigIntStats } from 'node:fs';
 import { isSystemError, SeedwrapError } from '../errors.ts';
+import { specialKind } from '../fsSafe.ts';
 import { addFile, joinRel, startGroup, type Plan } from './plan.ts';
 import { isWithin, type Scope } from './scope.ts';
 import { maybeYield, SLICE_MS } from './interrupt.ts';
@@ -24,13 +25,6 @@ export type Subdir = [string, string, string];
 
 function identity(st: BigIntStats): string {
   return `${st.dev}:${st.ino}`;
-}
-
-function specialKind(st: { isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
-  if (st.isFIFO()) return 'FIFO';
-  if (st.isSocket()) return 'socket';
-  if (st.isCharacterDevice() || st.isBlockDevice()) return 'device';
-  return 'not a file or directory';
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, renameSync, rmSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-import { isSystemError } from '../errors.ts';
+import { relative, resolve } from 'node:path';
+import { closeDir, listEntries, openSubdir, renameAndRemove, unlinkEntry, withDir, type DirHandle } from '../fsSafe.ts';
+import { lockState } from './lock.ts';
 
 /**
  * The store's layout: `STORE/<partition>/<crate>-<stable crate id>/`, the last
@@ -63,33 +63,82 @@ export function isExternalCrate(root: string | undefined, pwd: string): boolean 
   return rel.startsWith('external/') || (rel.startsWith('../') && !rel.startsWith('../..'));
 }
 
-/** This crate's directories in the partition: `<crate>-<id>` (crate names have no '-'). */
-export function crateDirs(partitionDir: string, crateName: string): string[] {
-  return listDir(partitionDir).filter((n) => n.startsWith(`${crateName}-`) && !n.slice(crateName.length + 1).includes('-')).map((n) => join(partitionDir, n));
+/** seedwrap's partition names: 12 hex digits (above). */
+export const PARTITION = /^[0-9a-f]{12}$/;
+/** rustc's crate directories: `<crate>-<stable crate id in base 36>` (crate names have no '-'). */
+export const CRATE_DIR = /^[A-Za-z0-9_]+-[0-9a-z]+$/;
+/** rustc's sessions: `s-<time>-<random>-<svh>` finished, `s-<time>-<random>-working` in use, each with `s-<time>-<random>.lock`. */
+const SESSION = /^s-[0-9a-z]+-[0-9a-z]+-[0-9a-z]+$/;
+const SESSION_LOCK = /^s-[0-9a-z]+-[0-9a-z]+\.lock$/;
+
+function lockOf(session: string): string {
+  return `${session.slice(0, session.lastIndexOf('-'))}.lock`;
 }
 
-/** Whether rustc left a finished session for this crate (one it may reuse). */
+/** This crate's real directories in a pinned partition (a link or file of that name is not one). */
+export function crateDirNames(part: DirHandle, crateName: string): string[] {
+  return listEntries(part).filter((e) => e.kind === 'dir' && CRATE_DIR.test(e.name) && e.name.startsWith(`${crateName}-`) && !e.name.slice(crateName.length + 1).includes('-')).map((e) => e.name);
+}
+
+/** Whether rustc left a finished session for this crate (one it may reuse); for the debug line, never following a link. */
 export function hasFinishedSession(partitionDir: string, crateName: string): boolean {
-  return crateDirs(partitionDir, crateName).some((d) => listDir(d).some((n) => n.startsWith('s-') && !n.endsWith('.lock') && !n.endsWith('-working')));
+  return withDir(partitionDir, (part) => crateDirNames(part, crateName).some((name) => {
+    const dir = openSubdir(part, name);
+    if (!dir) return false;
+    try {
+      return listEntries(dir).some((e) => e.kind === 'dir' && SESSION.test(e.name) && !e.name.endsWith('-working'));
+    } finally {
+      closeDir(dir);
+    }
+  })) ?? false;
 }
 
-/** Removes a directory: renamed away first, so a crash leaves trash, never half a crate. */
-export function removeDir(dir: string, storeRoot: string): void {
-  const trash = join(storeRoot, `.trash-${process.pid}-${randomBytes(4).toString('hex')}`);
-  try {
-    renameSync(dir, trash);
-  } catch (err) {
-    if (isSystemError(err, 'ENOENT')) return;
-    throw err;
-  }
-  rmSync(trash, { recursive: true, force: true });
+/** A fresh name for rename-then-remove in the store's root (swept by eviction if a crash leaves it). */
+export function trashName(): string {
+  return `.trash-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+export const TRASH = /^\.trash-[0-9]+-[0-9a-f]{8}$/;
+
+/** Whether any rustc session of a pinned crate directory is locked by a live rustc right now. */
+export function inUse(crate: DirHandle): boolean {
+  return listEntries(crate).some((e) => e.kind === 'file' && SESSION_LOCK.test(e.name) && lockState(crate, e.name) !== 'free');
 }
 
-export function listDir(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch (err) {
-    if (isSystemError(err, 'ENOENT', 'ENOTDIR')) return [];
-    throw err;
+/**
+ * After an internal compiler error: removes this crate's sessions that no
+ * live rustc holds, with their locks, and keeps the working session of a
+ * concurrent compile of the same crate (its state is its own: rustc copied
+ * it from a finished session when it started). Everything else in the crate
+ * directory is left alone. Throws if a session cannot be removed (EPERM,
+ * EXDEV): then the retry must not use the store.
+ */
+export function dropSessions(store: DirHandle, part: DirHandle, crateName: string, note: (line: string) => void): void {
+  for (const name of crateDirNames(part, crateName)) {
+    const crate = openSubdir(part, name);
+    if (!crate) continue;
+    try {
+      const entries = listEntries(crate);
+      const held = new Set<string>();
+      for (const e of entries) {
+        if (e.kind !== 'file' || !SESSION_LOCK.test(e.name)) continue;
+        const state = lockState(crate, e.name);
+        // Without flock(1) the damaged session cannot be told from a live one: the retry goes cold instead.
+        if (state === 'unknown') throw new Error(`cannot tell whether ${crate.path}/${e.name} is in use (no flock(1))`);
+        if (state === 'held') held.add(e.name);
+      }
+      for (const e of entries) {
+        if (!SESSION.test(e.name) || held.has(lockOf(e.name))) continue;
+        if (e.kind !== 'dir') {
+          note(`${crate.path}/${e.name} is a ${e.kind}; removed as an entry`);
+          unlinkEntry(crate, e.name);
+          continue;
+        }
+        const r = renameAndRemove(crate, e.name, store, trashName());
+        for (const l of r.left) note(l);
+        unlinkEntry(crate, lockOf(e.name));
+      }
+    } finally {
+      closeDir(crate);
+    }
   }
 }

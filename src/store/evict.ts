@@ -1,115 +1,175 @@
-import { lstatSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { isSystemError } from '../errors.ts';
-import { listDir, removeDir } from './crateDir.ts';
-import { tryLock, unlock } from './lock.ts';
+import { closeSync, constants, futimesSync } from 'node:fs';
+import { closeDir, entryPath, listEntries, lstatOrNone, openFile, openSubdir, removeTree, renameAndRemove, unlinkEntry, withDir, MAX_DEPTH, type DirHandle } from '../fsSafe.ts';
+import { CRATE_DIR, inUse, PARTITION, TRASH, trashName } from './crateDir.ts';
+import { takeLock } from './lock.ts';
+import { LOCK, MARKER, STAMP } from './owner.ts';
 
 /**
  * Least-recently-used eviction, one crate directory (`<partition>/<crate>-<id>/`)
- * at a time. A crate directory's mtime is its last use: rustc adds and removes
- * session directories in it on every compile. Directories used within
- * `protectMs` are never removed: a compile may be running in them (rustc holds
- * its session locks with flock, which another process cannot see without
- * taking them).
+ * at a time, in a store seedwrap manages (owner.ts). A crate directory's mtime
+ * is its last use: rustc adds and removes session directories in it on every
+ * compile. Only seedwrap's partition names and rustc's crate directory names
+ * are candidates, only real directories (a symlink, FIFO, socket or device
+ * anywhere is skipped, never followed), and never one whose session a live
+ * rustc holds (flock, lock.ts): a compile of any length keeps its crate.
+ * `protectMs` only covers the moment between that check and the rename.
  */
 export interface EvictOptions {
   maxBytes: number;
   protectMs: number;
   now?: number;
+  /** One note per entry skipped or left (collected into the compile's one debug line). */
+  note?: (line: string) => void;
+  /** Stops between crate directories (the action is being cancelled). */
+  signal?: AbortSignal;
 }
 
 export interface CrateUse {
-  dir: string;
+  part: string;
+  name: string;
   bytes: number;
   lastUsed: number;
 }
 
-function crateUses(storeRoot: string): CrateUse[] {
+function crateUses(root: DirHandle, note: (line: string) => void): CrateUse[] {
   const out: CrateUse[] = [];
-  for (const part of listDir(storeRoot)) {
-    if (part.startsWith('.')) continue;
-    const partDir = join(storeRoot, part);
-    for (const name of listDir(partDir)) {
-      const dir = join(partDir, name);
-      try {
-        const st = lstatSync(dir);
-        if (st.isDirectory()) out.push({ dir, bytes: treeBytes(dir), lastUsed: st.mtimeMs });
-      } catch (err) {
-        if (!isSystemError(err, 'ENOENT')) throw err;
+  for (const p of listEntries(root)) {
+    if (p.name.startsWith('.')) continue;
+    if (p.kind !== 'dir' || !PARTITION.test(p.name)) {
+      note(`${root.path}/${p.name}: a ${p.kind} that is not a seedwrap partition; skipped`);
+      continue;
+    }
+    const part = openSubdir(root, p.name);
+    if (!part) continue;
+    try {
+      for (const c of listEntries(part)) {
+        if (c.kind !== 'dir' || !CRATE_DIR.test(c.name)) {
+          note(`${part.path}/${c.name}: a ${c.kind} that is not rustc's crate directory; skipped`);
+          continue;
+        }
+        out.push({ part: p.name, name: c.name, bytes: treeBytes(part, c.name), lastUsed: c.st.mtimeMs });
       }
+    } finally {
+      closeDir(part);
     }
   }
   return out;
 }
 
 /** Removes least recently used crate directories until the store fits `maxBytes`; returns those removed. */
-export function evictCrates(storeRoot: string, opts: EvictOptions): CrateUse[] {
+export function evictCrates(root: DirHandle, opts: EvictOptions): CrateUse[] {
   const now = opts.now ?? Date.now();
-  const uses = crateUses(storeRoot).sort((a, b) => a.lastUsed - b.lastUsed);
+  const note = opts.note ?? (() => {});
+  const uses = crateUses(root, note).sort((a, b) => a.lastUsed - b.lastUsed);
   let total = uses.reduce((sum, u) => sum + u.bytes, 0);
   const removed: CrateUse[] = [];
   for (const u of uses) {
-    if (total <= opts.maxBytes) break;
+    if (total <= opts.maxBytes || opts.signal?.aborted) break;
     if (now - u.lastUsed < opts.protectMs) continue;
-    removeDir(u.dir, storeRoot);
-    total -= u.bytes;
-    removed.push(u);
+    if (evictOne(root, u, note)) {
+      total -= u.bytes;
+      removed.push(u);
+    }
   }
-  for (const name of listDir(storeRoot)) if (name.startsWith('.trash-')) removeDir(join(storeRoot, name), storeRoot);
+  sweepTrash(root, note);
   return removed;
 }
 
-const STAMP = '.seedwrap-evicted';
-const LOCK = '.seedwrap-evict.lock';
+/** One crate directory, unless a rustc holds one of its sessions or it was used since it was listed. */
+function evictOne(root: DirHandle, u: CrateUse, note: (line: string) => void): boolean {
+  const part = openSubdir(root, u.part);
+  if (!part) return false;
+  try {
+    const crate = openSubdir(part, u.name);
+    if (!crate) return false;
+    let busy: boolean;
+    try {
+      busy = inUse(crate);
+    } finally {
+      closeDir(crate);
+    }
+    if (busy) {
+      note(`${part.path}/${u.name}: a rustc holds its session; kept`);
+      return false;
+    }
+    if (lstatOrNone(entryPath(part, u.name))?.mtimeMs !== u.lastUsed) return false; // a compile started meanwhile
+    const r = renameAndRemove(part, u.name, root, trashName());
+    for (const l of r.left) note(l);
+    return true;
+  } catch (err) {
+    // EPERM (immutable), EXDEV/EBUSY (a mount point): this one stays.
+    note(`${part.path}/${u.name}: not evicted: ${(err as Error).message}`);
+    return false;
+  } finally {
+    closeDir(part);
+  }
+}
+
+/** Leftovers of removals a crash or a kill interrupted. */
+function sweepTrash(root: DirHandle, note: (line: string) => void): void {
+  for (const e of listEntries(root)) {
+    if (!TRASH.test(e.name)) continue;
+    for (const l of removeTree(root, e.name).left) note(l);
+  }
+}
 
 /**
  * Eviction after a compile, at most once per `intervalMs` per store (walking
  * the whole store on every action would cost more than it saves) and by one
- * process at a time. Returns what was removed, or undefined if it was not its turn.
+ * process at a time. Returns what was removed, or undefined if it was not its
+ * turn. A stamp or lock that is a symlink, FIFO, socket or device is removed
+ * as an entry (never opened through, never written through) and made afresh.
  */
 export function maybeEvict(storeRoot: string, opts: EvictOptions & { intervalMs: number }): CrateUse[] | undefined {
   const now = opts.now ?? Date.now();
-  const stamp = join(storeRoot, STAMP);
-  try {
-    if (now - statSync(stamp).mtimeMs < opts.intervalMs) return undefined;
-  } catch (err) {
-    if (!isSystemError(err, 'ENOENT')) throw err;
-  }
-  const lock = join(storeRoot, LOCK);
-  if (!tryLock(lock)) return undefined;
-  try {
-    writeFileSync(stamp, '');
-    utimesSync(stamp, now / 1000, now / 1000);
-    return evictCrates(storeRoot, opts);
-  } finally {
-    unlock(lock);
+  const note = opts.note ?? (() => {});
+  return withDir(storeRoot, (root) => {
+    if (lstatOrNone(entryPath(root, MARKER))?.isFile() !== true) return undefined;
+    const stamp = lstatOrNone(entryPath(root, STAMP));
+    if (stamp?.isFile() && now - stamp.mtimeMs < opts.intervalMs) return undefined;
+    const lock = takeLock(root, LOCK, note);
+    if (typeof lock === 'string') {
+      note(`eviction skipped: ${storeRoot}/${LOCK} ${lock}`);
+      return undefined;
+    }
+    try {
+      touchStamp(root, now, note);
+      return evictCrates(root, { ...opts, note });
+    } finally {
+      lock.release();
+    }
+  });
+}
+
+function touchStamp(root: DirHandle, now: number, note: (line: string) => void): void {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const opened = openFile(entryPath(root, STAMP), constants.O_WRONLY | constants.O_CREAT, 0o644);
+    if ('refused' in opened) {
+      note(`${root.path}/${STAMP} was a ${opened.refused}; removed`);
+      unlinkEntry(root, STAMP);
+      continue;
+    }
+    try {
+      futimesSync(opened.fd, now / 1000, now / 1000);
+    } finally {
+      closeSync(opened.fd);
+    }
+    return;
   }
 }
 
-/** Apparent size of a tree (files counted once per name). */
-function treeBytes(dir: string): number {
+/** Apparent size of regular files in a tree (hard links counted once per name), never following a link. */
+function treeBytes(parent: DirHandle, name: string, depth = 0): number {
+  const dir = openSubdir(parent, name);
+  if (!dir) return 0;
   let total = 0;
-  const stack = [dir];
-  while (stack.length > 0) {
-    const d = stack.pop()!;
-    let entries;
-    try {
-      entries = readdirSync(d, { withFileTypes: true });
-    } catch (err) {
-      if (isSystemError(err, 'ENOENT')) continue;
-      throw err;
+  try {
+    for (const e of listEntries(dir)) {
+      if (e.kind === 'file') total += e.st.size;
+      else if (e.kind === 'dir' && depth < MAX_DEPTH) total += treeBytes(dir, e.name, depth + 1);
     }
-    for (const entry of entries) {
-      const p = join(d, entry.name);
-      if (entry.isDirectory()) stack.push(p);
-      else if (entry.isFile()) {
-        try {
-          total += statSync(p).size;
-        } catch (err) {
-          if (!isSystemError(err, 'ENOENT')) throw err;
-        }
-      }
-    }
+  } finally {
+    closeDir(dir);
   }
   return total;
 }

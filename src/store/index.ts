@@ -1,14 +1,17 @@
-import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, statfsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { realpathSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { BazelLayout } from '../bazelLayout.ts';
 import { describe } from '../errors.ts';
-import { sandboxOf, type Bind, type StableCwd } from '../stableCwd.ts';
-import { crateCompile, crateDirs, hasFinishedSession, isExternalCrate, removeDir } from './crateDir.ts';
+import { closeDir, openSubdir, withDir } from '../fsSafe.ts';
+import { type Bind, type StableCwd } from '../stableCwd.ts';
+import { crateCompile, dropSessions, hasFinishedSession, isExternalCrate, type CrateCompile } from './crateDir.ts';
 import { maybeEvict } from './evict.ts';
 import { withIncrementalDir, withoutIncremental, type IncrementalFlag } from './incrementalFlag.ts';
 import { locateStore, type StoreLocation } from './sandboxPaths.ts';
-import { storeSettings } from './settings.ts';
+import { coldRun, plain } from './cold.ts';
+import { setUpStore } from './setup.ts';
+import { storeSettings, type StoreSettings } from './settings.ts';
+import { storeErrorWatch } from './storeErrors.ts';
 export { planExecutor } from '../executor/index.ts';
 
 /**
@@ -36,13 +39,21 @@ export interface StoreContext {
   env: Record<string, string | undefined>;
   warn: (line: string) => void;
   debug?: (line: string) => void;
+  /** The action's cancellation: eviction stops between crate directories. */
+  signal?: AbortSignal;
   /** Where the store is when the caller already knows (the executor store, src/executor/), instead of from DIR. */
   location?: StoreLocation;
 }
 
-/** Eviction walks the store at most this often; crate directories used this recently are kept. */
+/**
+ * Eviction walks the store at most this often. Crate directories used this
+ * recently are kept: not for running compiles (a live rustc's session lock
+ * keeps its crate, however long it runs; evict.ts), but for one that starts
+ * between that check and the rename. It was 10 minutes while eviction could
+ * not see rustc's locks, which evicted a crate under a longer compile.
+ */
 const EVICT_INTERVAL_MS = 60_000;
-const EVICT_PROTECT_MS = 10 * 60_000;
+const EVICT_PROTECT_MS = 60_000;
 
 /**
  * An anchor for isExternalCrate: the decision reads the crate root as
@@ -78,106 +89,126 @@ export function prepareStore(args: readonly string[], flag: IncrementalFlag, ctx
   if (loc.kind === 'cold') {
     // Refused (one warning) or an unknown layout (one debug line): a private directory, removed afterwards.
     if (loc.warn) ctx.warn(`-C incremental=${flag.dir}: ${loc.reason}; compiling from cold in a private temporary directory`);
-    early(flag.dir, { mode: 'cold', reason: loc.reason });
-    return coldRun(args, flag, ctx, pwd);
+    return coldRun(args, flag, ctx, pwd, { store: flag.dir, crate: crate.crateName, mode: 'cold', reason: loc.reason });
   }
-  const report = (fields: Record<string, unknown>) => ctx.debug?.(`store ${JSON.stringify({ store: loc.real, crate: crate.crateName, ...fields })}`);
+  try {
+    return storeRun(args, flag, ctx, { real: loc.real, rustcDir: loc.rustcDir, bind: loc.bind }, crate, settings, pwd);
+  } catch (err) {
+    // Anything the store's set-up did not foresee: one line and a cold compile, never the build.
+    const why = `cannot be set up (${describe(err)})`;
+    ctx.warn(`store ${loc.real}: ${why}; compiling from cold in a fresh incremental directory`);
+    return coldRun(args, flag, ctx, pwd, { store: loc.real, crate: crate.crateName, mode: 'cold', reason: why });
+  }
+}
+
+interface Place {
+  real: string;
+  rustcDir: string;
+  bind?: Bind;
+}
+
+function storeRun(args: readonly string[], flag: IncrementalFlag, ctx: StoreContext, loc: Place, crate: CrateCompile, settings: StoreSettings, pwd: string): StoreRun {
+  const line: Record<string, unknown> = { store: loc.real, crate: crate.crateName };
+  const notes: string[] = [];
+  const note = (l: string) => void notes.push(l);
+  const report = () => ctx.debug?.(`store ${JSON.stringify({ ...line, ...(notes.length > 0 ? { notes } : {}) })}`);
   const partReal = join(loc.real, crate.partition);
   const partSeen = join(loc.rustcDir, crate.partition);
-  const unusable = whyUnusable(loc.real, partReal, settings.minFreeBytes);
-  if (unusable) {
-    ctx.warn(`store ${loc.real}: ${unusable}; compiling from cold in a fresh incremental directory`);
-    report({ mode: 'cold', reason: unusable });
-    return coldRun(args, flag, ctx, pwd);
+  const setup = setUpStore(loc.real, crate.partition, crate.crateName, settings.minFreeBytes, note);
+  if ('unusable' in setup) {
+    ctx.warn(`store ${loc.real}: ${setup.unusable}; compiling from cold in a fresh incremental directory`);
+    return coldRun(args, flag, ctx, pwd, { ...line, mode: 'cold', reason: setup.unusable, ...(notes.length > 0 ? { notes } : {}) });
   }
-  // Reading the partition for the debug line only when someone reads it.
-  if (ctx.debug) report({ mode: 'store', dir: partReal, previous: hasFinishedSession(partReal, crate.crateName) });
+  const managed = setup.ownership.managed;
+  if (!setup.ownership.managed) line.managed = setup.ownership.why;
+  Object.assign(line, { mode: 'store', dir: partReal });
+  // Reading the partition for the debug line only when someone reads it; a debug line never fails a build.
+  if (ctx.debug) line.previous = quietly(() => hasFinishedSession(partReal, crate.crateName), note);
 
-  let mentioned = false;
+  const watcher = storeErrorWatch([partSeen, partReal]);
+  const cold = async (rerun: (args: string[]) => Promise<number>, why: string): Promise<number> => {
+    ctx.warn(why);
+    line.retry = 'cold';
+    const c = coldRun(args, flag, ctx, pwd, undefined);
+    try {
+      return await rerun(c.args);
+    } finally {
+      await c.finish(0, rerun);
+    }
+  };
   return {
     args: withIncrementalDir(args, flag, partSeen),
     binds: loc.bind ? [loc.bind] : [],
-    watch: (sink) => ((bytes: Buffer) => {
-      mentioned ||= bytes.includes(partSeen);
-      sink(bytes);
-    }) as typeof sink,
+    watch: watcher.watch,
     async finish(code, rerun) {
-      if (code === 101) {
-        // An internal compiler error: stale or damaged state is the usual cause (rules_rust #667).
-        dropCrate(partReal, crate.crateName, loc.real);
-        ctx.warn(`rustc ended with an internal compiler error (exit 101) using the store; dropped ${crate.crateName}'s incremental state in ${partReal} and compiling once more from cold`);
-        code = await rerun(withIncrementalDir(args, flag, partSeen));
-      } else if (code !== 0 && mentioned) {
-        // rustc failed on the store itself (disk full, I/O error): the compile must not fail for it.
-        dropCrate(partReal, crate.crateName, loc.real);
-        ctx.warn(`rustc could not use the store ${partReal} (see above); compiling once more from cold in a fresh incremental directory`);
-        const cold = coldRun(args, flag, ctx, pwd);
-        try {
-          return await rerun(cold.args);
-        } finally {
-          await cold.finish(0, rerun);
+      try {
+        if (code === 101) {
+          // An internal compiler error: stale or damaged state is the usual cause (rules_rust #667).
+          const dropped = managed ? quietly(() => dropCrate(loc.real, crate, note), note) : undefined;
+          if (dropped !== true) {
+            return await cold(rerun, `rustc ended with an internal compiler error (exit 101) using the store; ${managed ? `${crate.crateName}'s incremental state in ${partReal} could not be dropped` : `the store ${loc.real} is not seedwrap's to clean`}, so compiling once more from cold in a fresh incremental directory`);
+          }
+          ctx.warn(`rustc ended with an internal compiler error (exit 101) using the store; dropped ${crate.crateName}'s incremental state in ${partReal} and compiling once more from cold`);
+          line.retry = 'dropped';
+          watcher.reset();
+          code = await rerun(withIncrementalDir(args, flag, partSeen));
         }
+        if (code !== 0 && watcher.failed()) {
+          // rustc failed on the store itself (disk full, I/O error): the compile must not fail for it.
+          if (managed) quietly(() => dropCrate(loc.real, crate, note), note);
+          return await cold(rerun, `rustc could not use the store ${partReal} (see above); compiling once more from cold in a fresh incremental directory`);
+        }
+        if (code === 0 && managed) evictQuietly(loc.real, settings.maxBytes, ctx, line, note);
+        await letSignalsArrive();
+        return code;
+      } finally {
+        report();
       }
-      if (code === 0) evictQuietly(loc.real, settings.maxBytes, ctx);
-      return code;
     },
   };
-}
-
-function plain(args: string[]): StoreRun {
-  return { args, binds: [], watch: (sink) => sink, finish: async (code) => code };
-}
-
-function whyUnusable(storeRoot: string, partDir: string, minFreeBytes: number): string | undefined {
-  try {
-    mkdirSync(partDir, { recursive: true });
-    accessSync(storeRoot, constants.W_OK);
-    const fs = statfsSync(storeRoot);
-    const free = fs.bavail * fs.bsize;
-    if (free < minFreeBytes) return `only ${(free / 1048576).toFixed(1)} MiB free (SEEDWRAP_STORE_MIN_FREE_MB=${minFreeBytes / 1048576})`;
-  } catch (err) {
-    return `cannot be written (${describe(err)})`;
-  }
-  return undefined;
 }
 
 /**
- * A fresh, empty incremental directory, removed after the compile. It keeps
- * `-C incremental` on the command line: dropping the flag would change the
- * crate hash, and a dependent compiled against this action's rmeta (or the
- * pipelined metadata action's, made with the flag) would then refuse the
- * rlib (E0460). Inside a sandbox it lies in the sandbox's execroot, which the
- * child sees at the stable path too; outside, in the temp directory.
+ * Eviction is synchronous: a SIGTERM that came meanwhile waits in libuv's
+ * signal pipe, read only in the event loop's poll phase, and main() must see
+ * it before it writes any after-success output. One setImmediate is not
+ * enough (its check phase can come before the next poll); the second one runs
+ * after a poll.
  */
-function coldRun(args: readonly string[], flag: IncrementalFlag, ctx: StoreContext, pwd: string): StoreRun {
-  let real: string;
-  let seen: string;
-  if (sandboxOf(ctx.cwd)) {
-    const name = `.seedwrap-cold-incremental-${process.pid}-${Date.now().toString(36)}`;
-    real = join(ctx.cwd, name);
-    seen = join(pwd, name);
-    mkdirSync(real);
-  } else {
-    real = seen = mkdtempSync(join(tmpdir(), 'seedwrap-cold-incremental-'));
-  }
-  return {
-    ...plain(withIncrementalDir(args, flag, seen)),
-    finish: async (code) => {
-      rmSync(real, { recursive: true, force: true });
-      return code;
-    },
-  };
+function letSignalsArrive(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 }
 
-function dropCrate(partDir: string, crateName: string, storeRoot: string): void {
-  for (const dir of crateDirs(partDir, crateName)) removeDir(dir, storeRoot);
-}
-
-/** Eviction is housekeeping: its result is a debug line, its failure one warning, never the build's. */
-function evictQuietly(storeRoot: string, maxBytes: number, ctx: StoreContext): void {
+/** Runs a step whose failure only costs speed: its error becomes a note. */
+function quietly<T>(step: () => T, note: (line: string) => void): T | undefined {
   try {
-    const removed = maybeEvict(storeRoot, { maxBytes, protectMs: EVICT_PROTECT_MS, intervalMs: EVICT_INTERVAL_MS });
-    if (removed && removed.length > 0) ctx.debug?.(`store ${JSON.stringify({ store: storeRoot, evicted: removed.map((r) => r.dir) })}`);
+    return step();
+  } catch (err) {
+    note(describe(err));
+    return undefined;
+  }
+}
+
+
+/** Drops the crate's sessions no live rustc holds (crateDir.ts); false when the store is not one to clean. */
+function dropCrate(storeRoot: string, crate: CrateCompile, note: (line: string) => void): boolean {
+  return withDir(realpathSync(storeRoot), (root) => {
+    const part = openSubdir(root, crate.partition);
+    if (!part) return false;
+    try {
+      dropSessions(root, part, crate.crateName, note);
+      return true;
+    } finally {
+      closeDir(part);
+    }
+  }) ?? false;
+}
+
+/** Eviction is housekeeping: its result goes into the debug line, its failure one warning, never the build's. */
+function evictQuietly(storeRoot: string, maxBytes: number, ctx: StoreContext, line: Record<string, unknown>, note: (line: string) => void): void {
+  try {
+    const removed = maybeEvict(storeRoot, { maxBytes, protectMs: EVICT_PROTECT_MS, intervalMs: EVICT_INTERVAL_MS, note, signal: ctx.signal });
+    if (removed && removed.length > 0) line.evicted = removed.map((r) => join(storeRoot, r.part, r.name));
   } catch (err) {
     ctx.warn(`store ${storeRoot}: eviction failed: ${describe(err)}`);
   }

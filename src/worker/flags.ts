@@ -1,4 +1,5 @@
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
+import { bazelLayout } from '../bazelLayout.ts';
 import { SeedwrapError } from '../errors.ts';
 
 /** Settings of the worker's store (see store/workerHook.ts). */
@@ -57,12 +58,15 @@ export function parseWorkerFlags(argv: string[], cwd: string): WorkerFlags {
   return { incremental: { root, maxMb }, rest };
 }
 
-/** `<output_base>` for a worker cwd of `<output_base>/execroot/<ws>` or `<output_base>/bazel-workers/<w>/<ws>`. */
+/**
+ * `<output_base>` for a worker cwd (`<output_base>/execroot/<ws>` or
+ * `<output_base>/bazel-workers/<w>/<ws>`), as bazelLayout.ts validates it;
+ * any other cwd has no output base to put `auto` under.
+ */
 export function outputBaseOf(cwd: string): string {
-  const parent = dirname(cwd);
-  const grand = dirname(parent);
-  const base = parent.endsWith('/execroot') ? grand : grand.endsWith('/bazel-workers') ? dirname(grand) : grand;
-  return base;
+  const layout = bazelLayout(cwd);
+  if (layout.kind === 'unknown') throw new SeedwrapError('USAGE', `${DIR_FLAG} auto: the worker's cwd ${cwd} is not a Bazel execroot or sandboxed-worker directory; give ${DIR_FLAG} an absolute directory`);
+  return layout.outputBase;
 }
 
 /**

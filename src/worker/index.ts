@@ -24,9 +24,11 @@ export async function runWorker(startupArgs: string[], streams: WorkerStreams, r
   }
   const runRequest = run ?? (await import('../wrapper/main.ts')).main;
   const hook = flags.incremental ? (await import('../store/workerHook.ts')).createIncrementalHook(flags.incremental) : undefined;
-  // The store's size cap travels to each request like a one-shot action's (src/store/settings.ts).
+  // The store's size cap travels to each request like a one-shot action's
+  // (src/store/settings.ts). The worker's own flag, given for this worker,
+  // wins over an inherited SEEDWRAP_STORE_MAX_MB.
   const maxMb = flags.incremental?.maxMb;
-  const env = maxMb !== undefined && streams.env.SEEDWRAP_STORE_MAX_MB === undefined ? { ...streams.env, SEEDWRAP_STORE_MAX_MB: String(maxMb) } : streams.env;
+  const env = maxMb !== undefined ? { ...streams.env, SEEDWRAP_STORE_MAX_MB: String(maxMb) } : streams.env;
   const code = await serve({ ...streams, env }, { startupArgs: flags.rest, run: runRequest, hook });
   // A paused stdin after a framing error must not keep the process alive.
   streams.stdin.destroy();

@@ -41,7 +41,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     // No Bazel layout (a remote executor's input root): the executor store, if the executor configured one, gives the child a stable cwd of its own.
     const executor = storeCode && !child.stable && opts.stableCwd === undefined ? storeCode.planExecutor(child.layout(), io.cwd, child.args, child.env, io.env, warn, debug) : undefined;
     if (executor) child = prepareChild(opts, parsed.child, io, resolvePath, debug, executor.stable);
-    const store = storeCode && child.incremental ? storeCode.prepareStore(child.args, child.incremental, { cwd: io.cwd, stable: child.stable, layout: child.layout(), env: io.env, warn, debug, location: executor?.location }) : undefined;
+    const store = storeCode && child.incremental ? storeCode.prepareStore(child.args, child.incremental, { cwd: io.cwd, stable: child.stable, layout: child.layout(), env: io.env, warn, debug, signal: io.signal, location: executor?.location }) : undefined;
     if (store) child.args = store.args;
     debug?.(`child argv: ${JSON.stringify(child.args)}`);
 
@@ -52,14 +52,21 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     if (opts.exitEarly) return 0;
     if (child.args[0] === undefined) throw new SeedwrapError('USAGE', 'no program to run: give one after -- (or in an --arg-file)');
     const outputs = openOutputs(opts, io, resolvePath, fds);
+    let runs = 0;
     const run = (argv: string[]) => {
+      // A retry (the store's, after exit 101 or a store failure) writes only its own stdout.
+      if (runs++ > 0) outputs.restartStdout();
       const [first = '', ...rest] = argv;
       const [program, args] = child.stable ? child.stable.wrap(first, rest, store?.binds) : [first, rest];
       const stderr = store ? store.watch(outputs.stderr) : outputs.stderr;
       return runChild({ program, args, env: child.env, cwd: io.cwd, stdin: io.stdin, ...outputs, stderr, format: opts.rustcOutputFormat, quitOnRmeta: opts.rustcQuitOnRmeta, signal: io.signal, debug, keepExitCode: store ? (c) => c === 101 : undefined });
     };
     let code = await run(child.args);
-    if (store) code = await store.finish(code, run);
+    if (store) {
+      code = await store.finish(code, run);
+      // A signal during the store's upkeep (after the child ended): the action is being cancelled.
+      if (io.signal?.aborted) return signalExitCode(io.signal.reason);
+    }
     // No after-success steps for a cancelled action (runChild reports it non-zero).
     if (code === 0 && !io.signal?.aborted) afterSuccess(opts, resolvePath);
     return code;
@@ -123,7 +130,7 @@ function childArgs(opts: Options, cmdline: readonly string[], resolvePath: (p: s
  * `--output-file` once the program has started (upstream's order: a program
  * that cannot be started leaves neither file behind).
  */
-function openOutputs(opts: Options, io: Io, resolvePath: (p: string) => string, fds: number[]): Pick<ChildSpec, 'stdout' | 'stderr' | 'rawStderr' | 'onSpawn'> {
+function openOutputs(opts: Options, io: Io, resolvePath: (p: string) => string, fds: number[]): Pick<ChildSpec, 'stdout' | 'stderr' | 'rawStderr' | 'onSpawn'> & { restartStdout(): void } {
   const open = (path: string, flag: string) => {
     try {
       const fd = openSync(resolvePath(path), 'w');
@@ -135,8 +142,14 @@ function openOutputs(opts: Options, io: Io, resolvePath: (p: string) => string, 
   };
   const stderr = opts.stderrFile !== undefined ? afterSpawnSink(opts.stderrFile, '--stderr-file', open) : undefined;
   const raw = opts.outputFile !== undefined ? afterSpawnSink(opts.outputFile, '--output-file', open) : undefined;
+  const stdoutFile = opts.stdoutFile;
   return {
-    stdout: opts.stdoutFile !== undefined ? open(opts.stdoutFile, '--stdout-file') : io.stdout,
+    stdout: stdoutFile !== undefined ? open(stdoutFile, '--stdout-file') : io.stdout,
+    // Reopened with truncation: Node has no lseek, and a child writing to the
+    // old descriptor would continue at the first run's offset.
+    restartStdout() {
+      if (stdoutFile !== undefined) this.stdout = open(stdoutFile, '--stdout-file');
+    },
     stderr: stderr?.sink ?? ((b) => void io.stderr.write(b)),
     rawStderr: raw?.sink,
     onSpawn: () => {

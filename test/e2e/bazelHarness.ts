@@ -1,8 +1,9 @@
 // Drives a real Bazel 4.2.3 on a private copy of examples/bazel: one output
 // root and one server per workspace, builds timed from the client's view, and
 // what each build executed read back from its execution log.
-import { spawn } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { appendFileSync, chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,16 +72,55 @@ export function parseProfile(text: string): Map<string, number> {
   return ms;
 }
 
-/** Copies the example with its crate-source symlinks resolved, and installs the wrapper. */
-export function copyWorkspace(wrapper: string): string {
+/**
+ * The npm package of `wrapper` (a snapshot of dist/seedwrap.cjs, or
+ * SEEDWRAP_E2E_WRAPPER), packed by `npm pack` from a staging copy of the
+ * package's files, so dist/ may change meanwhile. Returns the tarball's path.
+ */
+export function packWrapper(wrapper: string, into: string): string {
+  const stage = join(into, 'stage');
+  mkdirSync(join(stage, 'dist'), { recursive: true });
+  for (const f of ['package.json', 'README.md', 'LICENSE']) copyFileSync(join(REPO, f), join(stage, f));
+  copyFileSync(wrapper, join(stage, 'dist', 'seedwrap.cjs'));
+  chmodSync(join(stage, 'dist', 'seedwrap.cjs'), 0o755);
+  const r = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', into], { cwd: stage, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`npm pack failed:\n${r.stderr}`);
+  const [packed] = JSON.parse(r.stdout) as { filename: string }[];
+  if (!packed) throw new Error(`npm pack printed no file: ${r.stdout}`);
+  rmSync(stage, { recursive: true, force: true });
+  return join(into, packed.filename);
+}
+
+/**
+ * Copies the example with its crate-source symlinks resolved, and has it
+ * fetch the wrapper as a user's WORKSPACE would (docs/distribution.md): the
+ * npm tarball by URL and sha256 through http_archive, its bundle in a
+ * filegroup of the BUILD file given there, and //tools/seedwrap an alias of
+ * it. The URL is file://, so the example's offline
+ * --experimental_repository_disable_download (which refuses file:// too) is
+ * turned off in the copy: nothing else is downloaded.
+ */
+export function copyWorkspace(tarball: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'seedwrap-bazel-ws-'));
   cpSync(EXAMPLE, dir, {
     recursive: true,
     dereference: true,
     filter: (src) => !src.endsWith(WRAPPER_IN_WORKSPACE),
   });
-  cpSync(wrapper, join(dir, WRAPPER_IN_WORKSPACE));
-  chmodSync(join(dir, WRAPPER_IN_WORKSPACE), 0o755);
+  const sha256 = createHash('sha256').update(readFileSync(tarball)).digest('hex');
+  appendFileSync(join(dir, 'WORKSPACE'), `
+load("@bazel_tools//tools/build_defs/repo:http.bzl", "http_archive")
+
+http_archive(
+    name = "seedwrap",
+    urls = [${JSON.stringify(`file://${tarball}`)}],
+    sha256 = "${sha256}",
+    strip_prefix = "package",
+    build_file_content = 'filegroup(name = "seedwrap", srcs = ["dist/seedwrap.cjs"], visibility = ["//visibility:public"])\\n',
+)
+`);
+  writeFileSync(join(dir, 'tools/seedwrap/BUILD.bazel'), 'alias(\n    name = "seedwrap",\n    actual = "@seedwrap//:seedwrap",\n    visibility = ["//visibility:public"],\n)\n');
+  appendFileSync(join(dir, '.bazelrc'), '# test/e2e/bazelHarness.ts: the wrapper comes from a file:// URL.\ncommon --noexperimental_repository_disable_download\n');
   return dir;
 }
 
@@ -100,9 +140,10 @@ export class BazelWorkspace {
   readonly outputUserRoot: string;
   private logCount = 0;
 
+  /** `wrapper`: the bundle (or single executable) to pack and fetch; the tarball lives in the output root. */
   constructor(wrapper: string) {
-    this.dir = copyWorkspace(wrapper);
     this.outputUserRoot = mkdtempSync(join(tmpdir(), 'seedwrap-bazel-root-'));
+    this.dir = copyWorkspace(packWrapper(wrapper, join(this.outputUserRoot, 'package')));
   }
 
   private startup(): string[] {

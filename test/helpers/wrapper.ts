@@ -9,6 +9,14 @@ export const BUNDLE = join(ROOT, 'dist', 'seedwrap.cjs');
 export const FAKE_RUSTC = join(ROOT, 'fixtures', 'fake-rustc.mjs');
 export const DUMP = join(ROOT, 'fixtures', 'dump.mjs');
 export const NODE = process.execPath;
+/**
+ * SEEDWRAP_TEST_BIN=/path: the suites that start seedwrap as a process start
+ * this executable instead of the bundle (the single executable from
+ * `npm run build:sea`; CI runs the bundle, fidelity, CLI and rustc suites so).
+ */
+export const TEST_BIN = process.env.SEEDWRAP_TEST_BIN || undefined;
+/** seedwrap as Bazel starts it: program and leading arguments. */
+export const SEEDWRAP: readonly [string, ...string[]] = TEST_BIN ? [TEST_BIN] : [NODE, '--', BUNDLE];
 
 export interface Result {
   exitCode: number;
@@ -16,9 +24,10 @@ export interface Result {
   stderr: Buffer;
 }
 
-/** Runs the built single-file bundle as a real process, as Bazel would. */
+/** Runs the built single-file bundle (or SEEDWRAP_TEST_BIN) as a real process, as Bazel would. */
 export async function runBundle(args: string[], opts: { cwd: string; env?: Record<string, string> }): Promise<Result> {
-  const r = await execa(NODE, ['--', BUNDLE, ...args], {
+  const [program, ...lead] = SEEDWRAP;
+  const r = await execa(program, [...lead, ...args], {
     cwd: opts.cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...opts.env },
     extendEnv: false,

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { tempDir } from '../helpers/tmp.ts';
-import { BUNDLE, FAKE_RUSTC, NODE, ROOT, runBundle, script } from '../helpers/wrapper.ts';
+import { BUNDLE, FAKE_RUSTC, NODE, ROOT, SEEDWRAP, TEST_BIN, runBundle, script } from '../helpers/wrapper.ts';
 
 const SYSTEM_NODE = existsSync('/usr/bin/node') ? '/usr/bin/node' : NODE;
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
@@ -27,6 +27,13 @@ describe('the built single file', () => {
     await execa(NODE, [join(ROOT, 'scripts/build.mjs'), join(dir, 'a.cjs')]);
     await execa(SYSTEM_NODE, [join(ROOT, 'scripts/build.mjs'), join(dir, 'b.cjs')]);
     expect(sha(join(dir, 'a.cjs'))).toBe(sha(join(dir, 'b.cjs')));
+  });
+  it('the process under test is SEEDWRAP_TEST_BIN when it is set, else Node running the bundle', async () => {
+    const dir = tempDir();
+    // The child's parent is seedwrap's own process; its /proc exe is what was started.
+    const r = await runBundle(['--', '/bin/sh', '-c', 'readlink /proc/$PPID/exe'], { cwd: dir });
+    expect(r.exitCode, r.stderr.toString()).toBe(0);
+    expect(r.stdout.toString().trim()).toBe(realpathSync(TEST_BIN ?? NODE));
   });
   it('--help prints every flag to stdout and exits 0 without a child', async () => {
     const dir = tempDir();
@@ -82,7 +89,8 @@ describe('signals', () => {
     it(`${sig} to seedwrap reaches the child; seedwrap exits ${code} after it`, async () => {
       const dir = tempDir();
       const pidFile = join(dir, 'child.pid');
-      const child = spawn(NODE, [BUNDLE, '--', '/bin/sh', '-c', `echo $$ > ${pidFile}; exec sleep 60`], { cwd: dir, stdio: 'ignore' });
+      const [program, ...lead] = SEEDWRAP;
+      const child = spawn(program, [...lead, '--', '/bin/sh', '-c', `echo $$ > ${pidFile}; exec sleep 60`], { cwd: dir, stdio: 'ignore' });
       const started = Date.now();
       while (!existsSync(pidFile) || readFileSync(pidFile, 'utf8').trim() === '') {
         if (Date.now() - started > 20_000) throw new Error('child never started');
@@ -132,7 +140,8 @@ describe('a worker-style action run one-shot (Bazel --strategy=local|sandboxed)'
  * line ran code inside seedwrap, a missing file made Node exit 9. Every
  * documented way to start seedwrap must leave `--env-file` to seedwrap. The
  * node under test is the one running vitest (CI: 20, 22, 24), put first on
- * PATH for the forms that find `node` there.
+ * PATH for the forms that find `node` there. The single executable cannot
+ * keep this promise (test/integration/sea.test.ts).
  */
 describe('launch forms never let Node read seedwrap\'s --env-file', () => {
   const forms: [string, (dir: string) => { file: string; args: string[] }][] = [

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/tmp.ts';
-import { BUNDLE, NODE, ROOT, runBundle } from '../helpers/wrapper.ts';
+import { ROOT, SEEDWRAP, runBundle } from '../helpers/wrapper.ts';
 
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -126,8 +126,8 @@ describe('seedwrap seed', () => {
     const dir = tempDir();
     tree(dir);
     mkdirSync(join(dir, 'ro'));
-    const script = `mount --bind ro ro && mount -o remount,ro,bind ro && exec "$0" "$1" seed src ro/dest --json`;
-    const r = spawnSync('unshare', ['-m', 'sh', '-c', script, NODE, BUNDLE], { cwd: dir, encoding: 'utf8' });
+    const script = `mount --bind ro ro && mount -o remount,ro,bind ro && exec "$@" seed src ro/dest --json`;
+    const r = spawnSync('unshare', ['-m', 'sh', '-c', script, 'sh', ...SEEDWRAP], { cwd: dir, encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(r.stderr).toBe(`seedwrap seed: cannot create DEST ro/dest: ${join(dir, 'ro')} is not writable (EROFS)\n`);
     expect(r.stderr).not.toMatch(/staging/);

@@ -3,7 +3,7 @@ import { appendFileSync, chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mk
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLE } from '../helpers/wrapper.ts';
+import { BUNDLE, TEST_BIN } from '../helpers/wrapper.ts';
 import { canNamespace, crateDirsIn, haveRustc, RUSTC, writeCrate } from './helpers.ts';
 
 /**
@@ -53,7 +53,8 @@ async function scratchWorkspace(prefix: string, tools: (ws: string) => void) {
 }
 
 function executableCopy(dest: string): void {
-  cpSync(BUNDLE, dest);
+  // SEEDWRAP_TEST_BIN: the single executable, whose store chunk is a SEA asset.
+  cpSync(TEST_BIN ?? BUNDLE, dest);
   chmodSync(dest, 0o755);
 }
 

@@ -106,7 +106,7 @@ describe.runIf(haveRustc)('the managed store, real rustc', () => {
     const store = join(ob, 'file', 'store');
     const r = await compile(execroot, rulesRustArgs('app/lib.rs', 'app', { incremental: `-Cincremental=${store}` }));
     expect(r.exitCode).toBe(0);
-    expect(r.stderr.toString()).toMatch(new RegExp(`^seedwrap: store ${store}: cannot be written \\(ENOTDIR \\(${store}/\\w+\\)\\); compiling from cold in a fresh incremental directory\n$`));
+    expect(r.stderr.toString()).toMatch(new RegExp(`^seedwrap: store ${store}: cannot be written \\(ENOTDIR \\(${store}\\)\\); compiling from cold in a fresh incremental directory\n$`));
   });
 
   it('least recently used crate directories beyond SEEDWRAP_STORE_MAX_MB are evicted after a compile; recently used ones are kept', async () => {

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/wrapper/main.ts';
 import { runWorker } from '../../src/worker/index.ts';
 import { wantsStore } from '../../src/store/wantsStore.ts';
-import { tryLock, unlock } from '../../src/store/lock.ts';
 import { outputBaseOf } from '../../src/worker/flags.ts';
 import { WorkerClient } from '../worker/client.ts';
 import { crateDirsIn } from './helpers.ts';
@@ -22,13 +21,13 @@ const ws = join(root, 'execroot', 'ws');
 const cache = join(root, 'cache');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function startWorker(extra: string[] = []) {
+function startWorker(extra: string[] = [], extraEnv: Record<string, string> = {}) {
   const stdin = new PassThrough();
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let log = '';
   stderr.on('data', (c: Buffer) => { log += c.toString(); });
-  const env = { ...process.env, RUSTC_BOOTSTRAP: '1' };
+  const env = { ...process.env, RUSTC_BOOTSTRAP: '1', ...extraEnv };
   const exit = runWorker(['--worker-incremental-dir', cache, ...extra], { stdin, stdout, stderr, cwd: ws, env }, main);
   return { client: new WorkerClient(stdin, stdout, 'proto'), exit, log: () => log };
 }
@@ -150,18 +149,33 @@ describe('requests, eviction and locks', () => {
     expect(existsSync(join(cache, dir!))).toBe(false);
   });
 
-  it('takes over an eviction lock left by a dead process', () => {
-    const lock = join(root, 'stale.lock');
-    // Pretend a killed process held it: pid 2^22 + 1 is above Linux's pid_max default.
-    writeFileSync(lock, `${2 ** 22 + 1} 1`);
-    expect(tryLock(lock)).toBe(true);
-    expect(tryLock(lock)).toBe(false);
-    unlock(lock);
+  it.skipIf(!haveRustc)('--worker-incremental-max-mb wins over an inherited SEEDWRAP_STORE_MAX_MB', async () => {
+    let w = startWorker();
+    const res = await w.client.request({ requestId: 40, arguments: compile('other', 'link') });
+    expect(res.exitCode, res.output).toBe(0);
+    w.client.end();
+    await w.exit;
+    const [dir] = slots().filter((s) => s.includes('/other-'));
+    const hourAgo = Date.now() / 1000 - 3600;
+    utimesSync(join(cache, dir!), hourAgo, hourAgo);
+    rmSync(join(cache, '.seedwrap-evicted'), { force: true });
+    // The environment allows 100 GiB; the worker's own flag says 0.
+    w = startWorker(['--worker-incremental-max-mb', '0'], { SEEDWRAP_STORE_MAX_MB: '102400' });
+    const next = await w.client.request({ requestId: 41, arguments: compile('demo', 'dep-info,link') });
+    expect(next.exitCode, next.output).toBe(0);
+    w.client.end();
+    await w.exit;
+    expect(existsSync(join(cache, dir!))).toBe(false);
   });
 
-  it('finds the output base from a worker cwd', () => {
-    expect(outputBaseOf('/ob/execroot/ws')).toBe('/ob');
-    expect(outputBaseOf('/ob/bazel-workers/worker-3-Rustc/ws')).toBe('/ob');
+  it('finds the output base from a worker cwd, on real directories only', () => {
+    const ob = realpathSync(mkdtempSync(join(root, 'ob-')));
+    mkdirSync(join(ob, 'execroot', 'ws'), { recursive: true });
+    mkdirSync(join(ob, 'bazel-workers', 'worker-3-Rustc', 'ws'), { recursive: true });
+    expect(outputBaseOf(join(ob, 'execroot', 'ws'))).toBe(ob);
+    expect(outputBaseOf(join(ob, 'bazel-workers', 'worker-3-Rustc', 'ws'))).toBe(ob);
+    // The shape alone is not a worker directory (bazelLayout.ts): one clear line.
+    expect(() => outputBaseOf(join(ob, 'elsewhere', 'execroot', 'ws'))).toThrow(/--worker-incremental-dir auto: .* is not a Bazel execroot/);
   });
 });
 

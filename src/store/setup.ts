@@ -1,0 +1,82 @@
+import { accessSync, constants, mkdirSync, realpathSync, statfsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { describe, isSystemError } from '../errors.ts';
+import { closeDir, entryPath, kindOf, listEntries, lstatOrNone, openSubdir, unlinkEntry, withDir, type DirHandle } from '../fsSafe.ts';
+import { ownership, type Ownership } from './owner.ts';
+
+/**
+ * Makes the store and the partition, each missing directory by itself (a
+ * recursive mkdir reports ENOENT where a read-only mount refused with EROFS),
+ * checks the store can be written and has room, and tells whether seedwrap
+ * manages it. A partition that is a symlink, FIFO or anything but a real
+ * directory is removed as an entry in a managed store, and makes any other
+ * store unusable: rustc would write through it.
+ */
+export function setUpStore(root: string, partition: string, crateName: string, minFreeBytes: number, note: (line: string) => void): { unusable: string } | { ownership: Ownership } {
+  try {
+    makeDirs(root);
+    const real = realpathSync(root);
+    accessSync(real, constants.W_OK);
+    const fs = statfsSync(real);
+    const free = fs.bavail * fs.bsize;
+    if (free < minFreeBytes) return { unusable: `only ${(free / 1048576).toFixed(1)} MiB free (SEEDWRAP_STORE_MIN_FREE_MB=${minFreeBytes / 1048576})` };
+    return withDir(real, (dir) => {
+      const owner = ownership(dir);
+      const part = lstatOrNone(entryPath(dir, partition));
+      if (part && !part.isDirectory()) {
+        if (!owner.managed) return { unusable: `${root}/${partition} is a ${kindOf(part)}, not a directory` };
+        note(`${root}/${partition} was a ${kindOf(part)}; removed`);
+        unlinkEntry(dir, partition);
+      }
+      makeDir(entryPath(dir, partition), `${root}/${partition}`);
+      const partDir = owner.managed ? openSubdir(dir, partition) : undefined;
+      if (partDir) {
+        try {
+          clearCrateNames(partDir, crateName, note);
+        } finally {
+          closeDir(partDir);
+        }
+      }
+      return { ownership: owner };
+    }) ?? { unusable: `${root} changed while being opened` };
+  } catch (err) {
+    return { unusable: `cannot be written (${describe(err)})` };
+  }
+}
+
+/**
+ * rustc makes `<crate>-<id>` with create_dir_all, which follows a symlink
+ * there (and fails on a FIFO or file, failing the compile): in a managed
+ * store, any such entry of this crate that is not a real directory is removed
+ * as an entry first.
+ */
+function clearCrateNames(part: DirHandle, crateName: string, note: (line: string) => void): void {
+  for (const e of listEntries(part)) {
+    if (e.kind === 'dir' || !e.name.startsWith(`${crateName}-`)) continue;
+    note(`${part.path}/${e.name} was a ${e.kind}; removed`);
+    unlinkEntry(part, e.name);
+  }
+}
+
+/** `mkdir -p` that reports the first real error (EROFS, EACCES, ENOTDIR) with the path it hit. */
+function makeDirs(dir: string): void {
+  if (lstatOrNone(dir)?.isDirectory() || statSyncOrNone(dir)?.isDirectory()) return;
+  const parent = dirname(dir);
+  if (parent !== dir) makeDirs(parent);
+  makeDir(dir, dir);
+}
+
+function makeDir(path: string, shownAs: string): void {
+  try {
+    mkdirSync(path);
+  } catch (err) {
+    if (isSystemError(err, 'EEXIST')) return;
+    if (isSystemError(err)) throw Object.assign(err, { path: shownAs });
+    throw err;
+  }
+}
+
+function statSyncOrNone(path: string) {
+  return statSync(path, { throwIfNoEntry: false });
+}
+
