@@ -47,6 +47,9 @@ describe.runIf(haveRustc && canNamespace)('the executor store, real rustc in exe
     const said = warm.stderr.toString();
     expect(said).toMatch(new RegExp(`^seedwrap: debug: executor store \\{"tenant":"default","compiler":"[0-9a-f]{16}","store":"${ex.store}/default/[0-9a-f]{16}","cwd":"${ex.build}/\\.seedwrap-stable/root"\\}$`, 'm'));
     expect(said).toMatch(/^seedwrap: debug: store \{.*"mode":"store".*"previous":true/m);
+    // The store proper is one seedwrap manages (its marker, src/store/owner.ts): eviction and the exit-101 drop apply.
+    expect(said).not.toMatch(/"managed":/);
+    expect(existsSync(join(ex.store, storeLevels(ex.store)[0]!, '.seedwrap-store'))).toBe(true);
     expect(said.split('\n').filter((l) => l !== '' && !l.startsWith('seedwrap: debug: '))).toEqual([]);
     expect(warm.exitCode).toBe(0);
     expect(readdirSync(join(second, 'out'))).toContain('libapp.rlib');
