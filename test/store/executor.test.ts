@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/tmp.ts';
@@ -109,6 +109,26 @@ describe.runIf(haveRustc && canNamespace)('the executor store, real rustc in exe
     const next = await compile(third, rulesRustArgs(root, 'itoa', { rustc: LOADED }), ex.env());
     expect(next.stderr.toString()).toBe('');
     expect(next.exitCode).toBe(0);
+  });
+
+  it('the size cap evicts least recently used crates of the same tenant and compiler, never another tenant\'s', async () => {
+    const ex = executor(tempDir());
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    expect((await compile(ex.action('1'), rulesRustArgs('app/lib.rs', 'old'), ex.env())).exitCode).toBe(0);
+    expect((await compile(ex.action('2'), rulesRustArgs('app/lib.rs', 'other'), ex.env({ SEEDWRAP_EXECUTOR_TENANT: 'team-b' }))).exitCode).toBe(0);
+    const [mine = '', theirs = ''] = ['default', 'team-b'].map((t) => {
+      const [level] = storeLevels(ex.store).filter((l) => l.startsWith(`${t}/`));
+      const [crate] = crateDirsIn(join(ex.store, level!));
+      utimesSync(crate!, hourAgo, hourAgo);
+      rmSync(join(ex.store, level!, '.seedwrap-evicted'), { force: true });
+      return crate!;
+    });
+    const r = await compile(ex.action('3'), rulesRustArgs('app/lib.rs', 'fresh'), ex.env({ SEEDWRAP_STORE_MAX_MB: '0' }));
+    expect(r.stderr.toString()).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(existsSync(mine)).toBe(false);
+    expect(existsSync(theirs)).toBe(true);
+    expect(crateDirsIn(join(ex.store, storeLevels(ex.store).find((l) => l.startsWith('default/'))!)).map((d) => d.split('/').at(-1))).toEqual([expect.stringMatching(/^fresh-/)]);
   });
 
   it('a control: the same two actions without the executor variables do not reuse the session', async () => {
