@@ -122,8 +122,8 @@ function ensureRealDir(dir: string, mode = 0o755): void {
  * (not in the store proper, whose root must hold only the store's own names
  * to be managed, src/store/owner.ts) by a marker
  * named after the build directory's path, device and filesystem type (the
- * try costs a namespace and five mount or mkdir processes: 65-195 ms for 20
- * at a load of 15, against 6-32 ms for a bare unshare). Created with fsSafe's
+ * try costs a namespace and five mount or mkdir processes: 65-195 ms a try,
+ * three means of 20 at a load of 15, against 6-32 ms for a bare unshare). Created with fsSafe's
  * O_EXCL|O_NOFOLLOW, which never follows a symlink planted at its name.
  */
 function mountsWork(stable: StableCwd, cwd: string, bind: Bind, buildDir: string): string | undefined {
