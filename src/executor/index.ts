@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, fstatSync, lstatSync, mkdirSync, statfsSync, statSync } from 'node:fs';
-import { closeDir, createExclusive, entryPath, openSubdir, withDir, type DirHandle } from '../fsSafe.ts';
 import { dirname, join, relative } from 'node:path';
-import { describe, isSystemError } from '../errors.ts';
 import type { BazelLayout } from '../bazelLayout.ts';
+import { describe, isSystemError } from '../errors.ts';
+import { closeDir, createExclusive, entryPath, openSubdir, withDir, type DirHandle } from '../fsSafe.ts';
 import { namespaceCwd, type Bind, type StableCwd } from '../stableCwd.ts';
 import type { StoreLocation } from '../store/sandboxPaths.ts';
 import { compilerIdentity } from './compilerId.ts';
@@ -117,14 +117,14 @@ function ensureRealDir(dir: string, mode = 0o755): void {
 }
 
 /**
- * Whether the namespace's mounts work for this build directory and store: tried
- * with `true` until it worked once, then remembered in the tenant's directory
- * (not in the store proper, whose root must hold only the store's own names
- * to be managed, src/store/owner.ts) by a marker
- * named after the build directory's path, device and filesystem type (the
- * try costs a namespace and five mount or mkdir processes: 65-195 ms a try,
- * three means of 20 at a load of 15, against 6-32 ms for a bare unshare). Created with fsSafe's
- * O_EXCL|O_NOFOLLOW, which never follows a symlink planted at its name.
+ * Whether the namespace's mounts work for this build directory and store:
+ * tried with `true` until it worked once, then remembered by a marker named
+ * after the build directory's path, device and filesystem type. The marker
+ * lies in the tenant's directory, not in the store proper, whose root must
+ * hold only the store's own names to be managed (src/store/owner.ts). A try
+ * costs a namespace and five mount or mkdir processes: 65-195 ms (three means
+ * of 20 at a load of 15) against 6-32 ms for a bare unshare. The marker is
+ * made with fsSafe's O_EXCL|O_NOFOLLOW, which never follows a planted symlink.
  */
 function mountsWork(stable: StableCwd, cwd: string, bind: Bind, buildDir: string): string | undefined {
   const st = statSync(buildDir);
