@@ -41,7 +41,7 @@ const common = {
 // literals took 1.0 ms (bench/startup/chunk-forms.mjs, 2026-12-01, load 25).
 // The chunk number is its place in LAZY, so the output does not depend on the
 // order esbuild loads them.
-const LAZY = ['src/worker/index.ts', 'src/seed/index.ts', 'src/seed/command.ts', 'src/store/index.ts'];
+const LAZY = ['src/worker/index.ts', 'src/seed/index.ts', 'src/seed/command.ts', 'src/store/index.ts', 'src/pipeline/index.ts'];
 const chunkCode = new Map();
 
 // The loader, one copy in the main file; a chunk that loads another one gets

@@ -23,6 +23,8 @@ export { planExecutor } from '../executor/index.ts';
 export interface StoreRun {
   /** The child's argv, `-C incremental` pointing into the store (or dropped). */
   args: string[];
+  /** The store's real root, unless the compile went cold (pipelining's rendezvous lives under it). */
+  root?: string;
   /** Real directories to bind inside the stable-cwd namespace. */
   binds: Bind[];
   /** Watches the child's stderr for rustc's complaints about the store's path. */
@@ -78,7 +80,9 @@ export function prepareStore(args: readonly string[], flag: IncrementalFlag, ctx
     // As cargo does for registry crates; every action of this crate drops the
     // flag alike, so its rmeta and rlib keep one crate hash.
     early(flag.dir, { mode: 'external', note: 'compiled without -C incremental (SEEDWRAP_STORE_EXTERNAL=1 keeps it)' });
-    return plain(withoutIncremental(args));
+    // Where the store is still matters to pipelining's rendezvous (src/pipeline/), never to rustc's flags.
+    const loc = ctx.location ?? locateStore(flag.dir, ctx.cwd, ctx.layout, ctx.stable);
+    return { ...plain(withoutIncremental(args)), root: loc.kind === 'store' ? loc.real : undefined };
   }
   const pwd = ctx.stable?.path ?? ctx.cwd;
   const loc = ctx.location ?? locateStore(flag.dir, ctx.cwd, ctx.layout, ctx.stable);
@@ -138,6 +142,7 @@ function storeRun(args: readonly string[], flag: IncrementalFlag, ctx: StoreCont
   };
   return {
     args: withIncrementalDir(args, flag, partSeen),
+    root: loc.real,
     binds: loc.bind ? [loc.bind] : [],
     watch: watcher.watch,
     async finish(code, rerun) {

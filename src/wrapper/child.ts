@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { SeedwrapError, describe } from '../errors.ts';
-import { notJsonError, processRustcLine, type RustcOutputFormat } from './rustcOutput.ts';
+import { notJsonError, processRustcLine, type LineAction, type RustcOutputFormat } from './rustcOutput.ts';
 import { isForwardedSignal, signalExitCode, type ForwardedSignal } from './signals.ts';
 
 /** Receives bytes; a file sink writes synchronously, a stream sink buffers. */
@@ -31,6 +31,12 @@ export interface ChildSpec {
    * (exit 101), whose panic text is not JSON.
    */
   keepExitCode?: (code: number) => boolean;
+  /**
+   * Pipelining's producer (src/pipeline/): every JSON-processed stderr line of
+   * a full compile, as read; the metadata notification is reported to it
+   * (`metadata-done`) without ending the child.
+   */
+  onRustcLine?: (line: Buffer, kind: LineAction['kind']) => void;
 }
 
 /**
@@ -139,7 +145,8 @@ export function runChild(spec: ChildSpec): Promise<number> {
       if (killedForMetadata) return;
       lineNumber++;
       spec.rawStderr?.(line);
-      const action = processRustcLine(line, spec.format!, spec.quitOnRmeta);
+      const action = processRustcLine(line, spec.format!, spec.quitOnRmeta || spec.onRustcLine !== undefined);
+      spec.onRustcLine?.(line, action.kind);
       switch (action.kind) {
         case 'write':
           return spec.stderr(action.bytes);
@@ -150,6 +157,7 @@ export function runChild(spec: ChildSpec): Promise<number> {
           spec.debug?.('non-JSON line from rustc: forwarding the rest of stderr raw');
           return spec.stderr(line);
         case 'metadata-done':
+          if (!spec.quitOnRmeta) return;
           // Pipelining: the .rmeta is complete, and the full compile runs as a
           // separate action, so this one need not wait for codegen.
           killedForMetadata = true;

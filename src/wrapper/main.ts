@@ -52,6 +52,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     if (opts.exitEarly) return 0;
     if (child.args[0] === undefined) throw new SeedwrapError('USAGE', 'no program to run: give one after -- (or in an --arg-file)');
     const outputs = openOutputs(opts, io, resolvePath, fds);
+    // One rustc per pipelined crate (src/pipeline/), loaded only for a rustc
+    // whose JSON is read and that has a rendezvous: the store's or the user's.
+    const format = opts.rustcOutputFormat;
+    const pipe = format && (store?.root ?? io.env.SEEDWRAP_PIPELINE_DIR) && io.env.SEEDWRAP_PIPELINE !== 'off' ? (await import('../pipeline/index.ts')).preparePipeline({ args: child.args, env: child.env, cwd: io.cwd, storeRoot: store?.root, format, quitOnRmeta: opts.rustcQuitOnRmeta, inheritedEnv: io.env, warn: (line) => void io.stderr.write(`seedwrap: ${line}\n`), debug }) : undefined;
     let runs = 0;
     const run = (argv: string[]) => {
       // A retry (the store's, after exit 101 or a store failure) writes only its own stdout.
@@ -59,9 +63,14 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       const [first = '', ...rest] = argv;
       const [program, args] = child.stable ? child.stable.wrap(first, rest, store?.binds) : [first, rest];
       const stderr = store ? store.watch(outputs.stderr) : outputs.stderr;
-      return runChild({ program, args, env: child.env, cwd: io.cwd, stdin: io.stdin, ...outputs, stderr, format: opts.rustcOutputFormat, quitOnRmeta: opts.rustcQuitOnRmeta, signal: io.signal, debug, keepExitCode: store ? (c) => c === 101 : undefined });
+      return runChild({ program, args, env: child.env, cwd: io.cwd, stdin: io.stdin, ...outputs, stderr, format, quitOnRmeta: opts.rustcQuitOnRmeta, signal: io.signal, debug, keepExitCode: store ? (c) => c === 101 : undefined, onRustcLine: pipe?.onLine });
     };
-    let code = await run(child.args);
+    let code: number;
+    try {
+      code = (await pipe?.take(outputs, io.signal)) ?? (await run(child.args));
+    } finally {
+      pipe?.close();
+    }
     if (store) {
       code = await store.finish(code, run);
       // A signal during the store's upkeep (after the child ended): the action is being cancelled.

@@ -264,7 +264,7 @@ describe.runIf(haveTools)('the store: rules_rust main actions + -Cincremental=${
     expect(crates(executed(rb, 'Rustc'))).toEqual(['//app:app', '//greet:greet', '//vendor/aho-corasick:aho-corasick', '//vendor/regex:regex']);
     const bytes = (ws: BazelWorkspace, path: string) => readFileSync(ws.bin(path));
     const same = (path: string) => (bytes(a, path).equals(bytes(b, path)) ? 'identical' : 'different bytes');
-    console.log(`memchr rmeta, A (store) vs B (cold): ${same('vendor/memchr/_pipeline/libmemchr.rmeta')}; memchr rlib in B is A's: ${same('vendor/memchr/libmemchr.rlib')}`);
+    console.log(`memchr rmeta, A (store) vs B (cold): ${same('vendor/memchr/libmemchr.rmeta')}; memchr rlib in B is A's: ${same('vendor/memchr/libmemchr.rlib')}`);
     expectAppRuns(b);
   }, BUILD_TIMEOUT);
 });

@@ -263,12 +263,24 @@ def _rust_library_impl(ctx):
     # --error-format (rustc 1.95 hashes both into the crate's SVH), so the
     # Rustc action writes an rmeta too, and the metadata action names a link
     # output it never finishes.
-    rmeta = ctx.actions.declare_file("_pipeline/lib%s.rmeta" % name)
-    full_rmeta = ctx.actions.declare_file("lib%s.rmeta" % name)
     json = ["--error-format=json", "--json=artifacts"]
     rendered = ["--rustc-output-format", "rendered"]
     meta_args = _rustc_args(ctx, name, "rlib", ctx.attr.deps, link_deps = False) + json
     meta_inputs = _inputs(ctx, ctx.attr.deps, link_deps = False)
+    if _rules_rust_main(ctx):
+        # As rules_rust main: both actions run the very same rustc command,
+        # `--emit=dep-info,link,metadata` into the package's directory; the
+        # metadata action declares only the .rmeta, the full one only the
+        # .rlib (what else rustc writes stays in the sandbox). seedwrap's one
+        # rustc per crate (docs/pipelining.md) needs the two commands equal.
+        rmeta = ctx.actions.declare_file("lib%s.rmeta" % name)
+        same = meta_args + ["--out-dir=" + rlib.dirname]
+        emit = "--emit=dep-info,link,metadata"
+        _compile(ctx, "RustcMetadata", same, emit, [rmeta], meta_inputs, seeded, rendered + ["--rustc-quit-on-rmeta", "true"], build_script)
+        _compile(ctx, "Rustc", same, emit, [rlib], meta_inputs, seeded, rendered, build_script)
+        return _library_providers(ctx, name, rlib, rmeta)
+    rmeta = ctx.actions.declare_file("_pipeline/lib%s.rmeta" % name)
+    full_rmeta = ctx.actions.declare_file("lib%s.rmeta" % name)
     _compile(
         ctx,
         "RustcMetadata",
@@ -291,6 +303,9 @@ def _rust_library_impl(ctx):
         rendered,
         build_script,
     )
+    return _library_providers(ctx, name, rlib, rmeta)
+
+def _library_providers(ctx, name, rlib, rmeta):
     deps = [d[RustCrateInfo] for d in ctx.attr.deps]
     return [
         DefaultInfo(files = depset([rlib])),

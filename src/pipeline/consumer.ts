@@ -1,0 +1,94 @@
+import { closeSync, constants, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { connect } from 'node:net';
+import { isAbsolute, resolve } from 'node:path';
+import { describe } from '../errors.ts';
+import { processRustcLine, type RustcOutputFormat } from '../wrapper/rustcOutput.ts';
+import { LineSplitter } from '../wrapper/child.ts';
+import { changedInput } from './inputs.ts';
+import { decode, type Message } from './message.ts';
+import { removeStaleSocket } from './producer.ts';
+import type { Rendezvous } from './rendezvous.ts';
+
+/** `live`: a producer was connected (it ended without an rmeta) rather than absent. */
+export type Received = { kind: 'message'; message: Message } | { kind: 'none'; reason: string; live: boolean } | { kind: 'cancelled' };
+
+/**
+ * The metadata action's side: connect, and wait only while the producer's
+ * process lives. No socket, a dead one's socket (ECONNREFUSED), a connection
+ * that closes before a whole message, or a cancel ends the wait at once.
+ */
+export function receive(rv: Rendezvous, signal: AbortSignal | undefined, debug?: (line: string) => void): Promise<Received> {
+  return new Promise((done) => {
+    const chunks: Buffer[] = [];
+    const sock = connect(rv.socket);
+    let settled = false;
+    const settle = (r: Received) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      sock.destroy();
+      done(r);
+    };
+    const onAbort = () => settle({ kind: 'cancelled' });
+    if (signal?.aborted) return settle({ kind: 'cancelled' });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let connected = false;
+    sock.on('connect', () => {
+      connected = true;
+      debug?.('pipeline: waiting for the running full compile of this crate');
+    });
+    sock.on('data', (chunk: Buffer) => void chunks.push(chunk));
+    sock.on('error', (err: NodeJS.ErrnoException) => {
+      // A stale socket left by a producer that was SIGKILLed.
+      if (err.code === 'ECONNREFUSED') removeStaleSocket(rv.real);
+      settle({ kind: 'none', reason: err.code === 'ENOENT' ? 'no full compile of this crate is running' : describe(err), live: connected });
+    });
+    sock.on('close', () => {
+      const m = decode(Buffer.concat(chunks));
+      settle('reason' in m ? { kind: 'none', reason: m.reason, live: connected } : { kind: 'message', message: m });
+    });
+  });
+}
+
+/** Why the received message cannot stand for this action's own compile, or its artifact path. */
+export function check(m: Message, format: RustcOutputFormat, cwd: string): { artifact: string; lines: Buffer[] } | { reason: string } {
+  const changed = changedInput(m.header.inputs, cwd);
+  if (changed !== undefined) return { reason: `input ${changed} is not the file the full compile read` };
+  const splitter = new LineSplitter();
+  const lines = splitter.push(m.prefix);
+  const rest = splitter.flush();
+  if (rest) lines.push(rest);
+  const last = lines.at(-1);
+  if (!last || processRustcLine(last, format, true).kind !== 'metadata-done') return { reason: 'the prefix does not end at the rmeta' };
+  if (lines.slice(0, -1).some((l) => ['metadata-done', 'not-json'].includes(processRustcLine(l, format, true).kind))) return { reason: 'unexpected line before the rmeta' };
+  const artifact = (JSON.parse(last.toString('utf8')) as { artifact: string }).artifact;
+  if (isAbsolute(artifact)) return { reason: `absolute rmeta path ${artifact}` };
+  return { artifact, lines };
+}
+
+/**
+ * The rmeta into this action's own output path: a new file beside it, then a
+ * rename, so a symlink planted at the path is replaced, never followed, and a
+ * reader never sees half a file (O_EXCL does not follow a symlink either).
+ */
+export function writeRmeta(cwd: string, artifact: string, rmeta: Buffer): void {
+  const dest = resolve(cwd, artifact);
+  const temp = `${dest}.seedwrap-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o666);
+  let open = true;
+  try {
+    for (let off = 0; off < rmeta.length; ) off += writeSync(fd, rmeta, off);
+    open = false;
+    closeSync(fd);
+    renameSync(temp, dest);
+  } catch (err) {
+    // Never a second close: in the worker the number may already name another request's file.
+    if (open) closeSync(fd);
+    try {
+      unlinkSync(temp);
+    } catch {
+      // renamed, or gone
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,59 @@
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+/**
+ * The files a compile read, named as the compile names them, each with its
+ * identity: device, inode, size, modification and change times. Inside Bazel
+ * sandboxes every input is a symlink into the one execroot, so the metadata
+ * and full actions of one build see the same inodes; an input edited or
+ * regenerated since the producer started has another identity, and then the
+ * consumer compiles itself. Content equality alone is not asked for: equal
+ * identities are enough, and a hash of every source and extern would cost
+ * more than it could save.
+ */
+export type InputIds = Array<[path: string, id: string]>;
+
+export function inputIds(paths: Iterable<string>, cwd: string): InputIds {
+  return [...new Set(paths)].map((p) => [p, identity(resolve(cwd, p))]);
+}
+
+/** The first input whose identity differs here, or undefined. */
+export function changedInput(ids: InputIds, cwd: string): string | undefined {
+  return ids.find(([p, id]) => identity(resolve(cwd, p)) !== id)?.[0];
+}
+
+function identity(path: string): string {
+  try {
+    const st = statSync(path, { bigint: true });
+    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  } catch (err) {
+    return `error:${(err as NodeJS.ErrnoException).code ?? '?'}`;
+  }
+}
+
+/** `--extern NAME=PATH` / `--extern=NAME=PATH` (a bare `--extern NAME` names a sysroot crate: no file). */
+export function externPaths(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const value = a === '--extern' ? args[++i] : a.startsWith('--extern=') ? a.slice('--extern='.length) : undefined;
+    const eq = value?.indexOf('=') ?? -1;
+    if (value !== undefined && eq > 0) out.push(value.slice(eq + 1));
+  }
+  return out;
+}
+
+/**
+ * The prerequisites in rustc's dep-info file (Makefile syntax: `target: a b`,
+ * a space inside a name escaped as `\ `; `# env-dep:` comments skipped).
+ */
+export function depInfoPaths(path: string): string[] {
+  const out: string[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (line.startsWith('#')) continue;
+    const colon = line.search(/: |:$/);
+    if (colon < 0) continue;
+    for (const dep of line.slice(colon + 1).trim().split(/(?<!\\) +/)) if (dep !== '') out.push(dep.replace(/\\ /g, ' '));
+  }
+  return out;
+}
