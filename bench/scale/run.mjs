@@ -18,12 +18,17 @@
 //
 //   npm run build
 //   node bench/scale/run.mjs [--rounds 3] [--smoke] [--variants plain,store,...]
-//        [--phases cold,bottom,top,comment,signature] [--breakdown] [--out DIR] [--keep]
+//        [--phases cold,bottom,top,comment,signature] [--breakdown [--breakdown-variants plain,store]]
+//        [--out DIR] [--keep] [--wrapper FILE]
 //
-// --breakdown: after the rounds, each Bazel variant once more with the
-// instruments of bench/scale/instrument.mjs (rustc and cc shims, a Node
-// preload): a build, then a bottom edit, split into Node start, seedwrap's own
-// work, namespace, rustc, link. --smoke: the small workspace, one round.
+// --breakdown: after the first round, the one-shot Bazel variants of
+// --breakdown-variants (default plain,store) once more with the instruments of
+// bench/scale/instrument.mjs (rustc and cc shims, a Node preload): a build
+// (not measured), then a bottom edit, each action split into Node start,
+// seedwrap's own work, namespace, rustc, link. The edit bumps only those
+// workspaces; the next bottom edit brings every copy to the same text again.
+// --smoke: the small workspace, one round. Results (md + json) are rewritten
+// after every phase, so a run stopped early keeps what it measured.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -166,6 +171,7 @@ const results = Object.fromEntries(variants.map((v) => [v.name, Object.fromEntri
 const roundLoads = [];
 const started = new Date();
 let breakdown;
+const stamp = started.toISOString().replace(/[:.]/g, '-').slice(0, 19);
 try {
   for (const s of sides) s.start();
   for (let r = 0; r < rounds; r++) {
@@ -182,10 +188,14 @@ try {
         results[s.v.name][phase].push(b);
         process.stderr.write(`round ${r + 1} ${phase} ${s.v.name}: ${(b.ms / 1000).toFixed(2)} s (load ${b.load.toFixed(2)})${b.metaCount !== undefined ? ` meta ${b.metaCount}/${(b.metaMs / 1000).toFixed(1)} s, full ${b.fullCount}/${(b.fullMs / 1000).toFixed(1)} s, critical path ${(b.criticalMs / 1000).toFixed(1)} s` : ''}\n`);
       }
+      writeReport(false);
     }
     roundLoads[r].end = uptime();
+    // After the first round, so that a long run stopped early has it.
+    if (r === 0 && argv.includes('--breakdown')) breakdown = runBreakdown();
+    writeReport(false);
   }
-  if (argv.includes('--breakdown')) breakdown = runBreakdown();
+  writeReport(true);
 } finally {
   for (const s of sides) s.shutdown();
   if (!argv.includes('--keep')) {
@@ -197,7 +207,8 @@ try {
 function runBreakdown() {
   const inst = writeInstruments(join(root, 'instruments'), rustc);
   const out = {};
-  for (const s of sides.filter((x) => x.v.kind === 'bazel')) {
+  const only = opt('--breakdown-variants', 'plain,store');
+  for (const s of sides.filter((x) => x.v.kind === 'bazel' && (!only || only.split(',').includes(x.v.name)))) {
     const extra = { flags: inst.flags, rustcEnv: inst.rustcEnv };
     s.build(extra); // the instruments change every command line: a full rebuild, not measured
     counts.bottom++;
@@ -220,85 +231,86 @@ function runBreakdown() {
   return out;
 }
 
-// ---- report ----
-const sec = (ms) => (ms === undefined ? '–' : `${(ms / 1000).toFixed(2)} s`);
-const ratio = (a, b) => (a !== undefined && b ? `${(a / b).toFixed(2)}×` : '–');
-const med = (name, phase, key = 'ms') => median((results[name]?.[phase] ?? []).map((b) => b[key]));
-const names = variants.map((v) => v.name);
-const bazelNames = variants.filter((v) => v.kind === 'bazel').map((v) => v.name);
-const base = names.includes('plain') ? 'plain' : undefined;
-const cargoBase = names.includes('cargo-incr') ? 'cargo-incr' : undefined;
-const allLoads = Object.values(results).flatMap((r) => Object.values(r).flat().map((b) => b.load));
-const count = (p) => size.crates.filter(p).length;
-const md = [];
-md.push(`# bench/scale results, ${started.toISOString()}`);
-md.push('');
-md.push(`Command: \`node bench/scale/run.mjs ${argv.join(' ')}\` (seedwrap ${spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repo, encoding: 'utf8' }).stdout.trim()}, ${spawnSync(rustc, ['--version'], { encoding: 'utf8' }).stdout.trim()}).`);
-md.push(`Workspace: ${size.crates.length} crates (${count((c) => c.origin === 'debian')} Debian, ${count((c) => c.origin === 'first-party' && c.kind !== 'bin')} first-party libraries, ${count((c) => c.kind === 'proc-macro')} proc-macros, ${count((c) => c.buildScript)} build scripts, ${count((c) => c.kind === 'bin')} binaries, ${count((c) => c.test)} test), ${size.levels} levels.`);
-md.push(`${rounds} round(s), medians; 1-min load at the builds ${Math.min(...allLoads).toFixed(2)}–${Math.max(...allLoads).toFixed(2)}.`);
-for (const l of roundLoads) md.push(`- round ${l.round}: start \`${l.start}\`; end \`${l.end}\``);
-md.push('');
-md.push(`| variant | ${PHASES.join(' | ')} |`);
-md.push(`|---|${PHASES.map(() => '---').join('|')}|`);
-for (const n of names) md.push(`| ${n} | ${PHASES.map((p) => sec(med(n, p))).join(' | ')} |`);
-if (base) {
+// ---- report (rewritten after every phase: a run stopped early leaves what it measured) ----
+function writeReport(final) {
+  const sec = (ms) => (ms === undefined ? '–' : `${(ms / 1000).toFixed(2)} s`);
+  const ratio = (a, b) => (a !== undefined && b ? `${(a / b).toFixed(2)}×` : '–');
+  const med = (name, phase, key = 'ms') => median((results[name]?.[phase] ?? []).map((b) => b[key]));
+  const names = variants.map((v) => v.name);
+  const bazelNames = variants.filter((v) => v.kind === 'bazel').map((v) => v.name);
+  const base = names.includes('plain') ? 'plain' : undefined;
+  const cargoBase = names.includes('cargo-incr') ? 'cargo-incr' : undefined;
+  const allLoads = Object.values(results).flatMap((r) => Object.values(r).flat().map((b) => b.load));
+  const count = (p) => size.crates.filter(p).length;
+  const md = [];
+  md.push(`# bench/scale results, ${started.toISOString()}`);
   md.push('');
-  md.push(`Ratio to ${base} (whole build, medians):`);
+  md.push(`Command: \`node bench/scale/run.mjs ${argv.join(' ')}\` (seedwrap ${spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repo, encoding: 'utf8' }).stdout.trim()}, ${spawnSync(rustc, ['--version'], { encoding: 'utf8' }).stdout.trim()}).`);
+  md.push(`Workspace: ${size.crates.length} crates (${count((c) => c.origin === 'debian')} Debian, ${count((c) => c.origin === 'first-party' && c.kind !== 'bin')} first-party libraries, ${count((c) => c.kind === 'proc-macro')} proc-macros, ${count((c) => c.buildScript)} build scripts, ${count((c) => c.kind === 'bin')} binaries, ${count((c) => c.test)} test), ${size.levels} levels.`);
+  md.push(`${final ? rounds : `${roundLoads.length} of ${rounds}`} round(s)${final ? '' : ' (run in progress or stopped)'}, medians; 1-min load at the builds ${Math.min(...allLoads).toFixed(2)}–${Math.max(...allLoads).toFixed(2)}.`);
+  for (const l of roundLoads) md.push(`- round ${l.round}: start \`${l.start}\`; end \`${l.end}\``);
   md.push('');
   md.push(`| variant | ${PHASES.join(' | ')} |`);
   md.push(`|---|${PHASES.map(() => '---').join('|')}|`);
-  for (const n of names) md.push(`| ${n} ÷ ${base} | ${PHASES.map((p) => ratio(med(n, p), med(base, p))).join(' | ')} |`);
-}
-if (cargoBase) {
-  md.push('');
-  md.push(`Ratio to ${cargoBase} (Cargo's incremental build of the same workspace and edit):`);
-  md.push('');
-  md.push(`| variant | ${PHASES.join(' | ')} |`);
-  md.push(`|---|${PHASES.map(() => '---').join('|')}|`);
-  for (const n of names) md.push(`| ${n} ÷ ${cargoBase} | ${PHASES.map((p) => ratio(med(n, p), med(cargoBase, p))).join(' | ')} |`);
-}
-md.push('');
-md.push('Bazel, from --profile (medians): RustcMetadata actions summed (count), Rustc actions summed (count), critical path; ratios to plain.');
-md.push('');
-md.push('| variant | phase | metadata | full | critical path | metadata ÷ plain | full ÷ plain | critical ÷ plain |');
-md.push('|---|---|---|---|---|---|---|---|');
-for (const n of bazelNames) {
-  for (const p of PHASES) {
-    md.push(
-      `| ${n} | ${p} | ${sec(med(n, p, 'metaMs'))} (${med(n, p, 'metaCount')}) | ${sec(med(n, p, 'fullMs'))} (${med(n, p, 'fullCount')}) | ${sec(med(n, p, 'criticalMs'))} | ${base ? ratio(med(n, p, 'metaMs'), med(base, p, 'metaMs')) : '–'} | ${base ? ratio(med(n, p, 'fullMs'), med(base, p, 'fullMs')) : '–'} | ${base ? ratio(med(n, p, 'criticalMs'), med(base, p, 'criticalMs')) : '–'} |`,
-    );
+  for (const n of names) md.push(`| ${n} | ${PHASES.map((p) => sec(med(n, p))).join(' | ')} |`);
+  if (base) {
+    md.push('');
+    md.push(`Ratio to ${base} (whole build, medians):`);
+    md.push('');
+    md.push(`| variant | ${PHASES.join(' | ')} |`);
+    md.push(`|---|${PHASES.map(() => '---').join('|')}|`);
+    for (const n of names) md.push(`| ${n} ÷ ${base} | ${PHASES.map((p) => ratio(med(n, p), med(base, p))).join(' | ')} |`);
   }
-}
-md.push('');
-md.push('Critical path of the last round, per variant and phase (components over 100 ms):');
-md.push('');
-for (const n of bazelNames) {
-  for (const p of PHASES) {
-    const last = results[n][p].at(-1);
-    if (!last?.critical) continue;
-    md.push(`- ${n}, ${p}: ${last.critical.filter((c) => c.ms >= 100).map((c) => `${c.name.replace(/^action '|'$/g, '')} ${(c.ms / 1000).toFixed(2)}`).join('; ')}`);
+  if (cargoBase) {
+    md.push('');
+    md.push(`Ratio to ${cargoBase} (Cargo's incremental build of the same workspace and edit):`);
+    md.push('');
+    md.push(`| variant | ${PHASES.join(' | ')} |`);
+    md.push(`|---|${PHASES.map(() => '---').join('|')}|`);
+    for (const n of names) md.push(`| ${n} ÷ ${cargoBase} | ${PHASES.map((p) => ratio(med(n, p), med(cargoBase, p))).join(' | ')} |`);
   }
-}
-if (breakdown) {
   md.push('');
-  md.push('Breakdown (--breakdown: one instrumented rebuild after a bottom edit per variant; per-action medians in ms, then sums in s):');
+  md.push('Bazel, from --profile (medians): RustcMetadata actions summed (count), Rustc actions summed (count), critical path; ratios to plain.');
   md.push('');
-  md.push('| variant | actions | n | Node start | seedwrap before rustc | (of it: namespace probe) | namespace + exec | rustc | link | seedwrap after rustc | process total | sum rustc | sum seedwrap own |');
-  md.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
-  const f = (x) => (x === undefined ? '–' : x.toFixed(0));
-  for (const [n, b] of Object.entries(breakdown)) {
-    for (const kind of ['meta', 'full']) {
-      const m = b[kind].median;
-      const s = b[kind].sum;
-      md.push(`| ${n} | ${kind === 'meta' ? 'RustcMetadata' : 'Rustc'} | ${b[kind].n} | ${f(m.nodeStart)} | ${f(m.pre)} | ${f(m.probe)} | ${f(m.namespace)} | ${f(m.rustc)} | ${f(m.link)} | ${f(m.post)} | ${f(m.total)} | ${sec(s.rustc)} | ${sec(s.nodeStart + s.pre + s.namespace + s.post)} |`);
+  md.push('| variant | phase | metadata | full | critical path | metadata ÷ plain | full ÷ plain | critical ÷ plain |');
+  md.push('|---|---|---|---|---|---|---|---|');
+  for (const n of bazelNames) {
+    for (const p of PHASES) {
+      md.push(
+        `| ${n} | ${p} | ${sec(med(n, p, 'metaMs'))} (${med(n, p, 'metaCount')}) | ${sec(med(n, p, 'fullMs'))} (${med(n, p, 'fullCount')}) | ${sec(med(n, p, 'criticalMs'))} | ${base ? ratio(med(n, p, 'metaMs'), med(base, p, 'metaMs')) : '–'} | ${base ? ratio(med(n, p, 'fullMs'), med(base, p, 'fullMs')) : '–'} | ${base ? ratio(med(n, p, 'criticalMs'), med(base, p, 'criticalMs')) : '–'} |`,
+      );
     }
   }
+  md.push('');
+  md.push('Critical path of the last round, per variant and phase (components over 100 ms):');
+  md.push('');
+  for (const n of bazelNames) {
+    for (const p of PHASES) {
+      const last = results[n][p].at(-1);
+      if (!last?.critical) continue;
+      md.push(`- ${n}, ${p}: ${last.critical.filter((c) => c.ms >= 100).map((c) => `${c.name.replace(/^action '|'$/g, '')} ${(c.ms / 1000).toFixed(2)}`).join('; ')}`);
+    }
+  }
+  if (breakdown) {
+    md.push('');
+    md.push('Breakdown (--breakdown: one instrumented rebuild after a bottom edit per variant; per-action medians in ms, then sums in s):');
+    md.push('');
+    md.push('| variant | actions | n | Node start | seedwrap before rustc | (of it: namespace probe) | namespace + exec | rustc | link | seedwrap after rustc | process total | sum rustc | sum seedwrap own |');
+    md.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    const f = (x) => (x === undefined ? '–' : x.toFixed(0));
+    for (const [n, b] of Object.entries(breakdown)) {
+      for (const kind of ['meta', 'full']) {
+        const m = b[kind].median;
+        const s = b[kind].sum;
+        md.push(`| ${n} | ${kind === 'meta' ? 'RustcMetadata' : 'Rustc'} | ${b[kind].n} | ${f(m.nodeStart)} | ${f(m.pre)} | ${f(m.probe)} | ${f(m.namespace)} | ${f(m.rustc)} | ${f(m.link)} | ${f(m.post)} | ${f(m.total)} | ${sec(s.rustc)} | ${sec(s.nodeStart + s.pre + s.namespace + s.post)} |`);
+      }
+    }
+  }
+  const report = `${md.join('\n')}\n`;
+  if (final) process.stdout.write(report);
+  mkdirSync(outDir, { recursive: true });
+  const base_ = join(outDir, `${smoke ? 'smoke' : 'scale'}-${stamp}`);
+  writeFileSync(`${base_}.md`, report);
+  writeFileSync(`${base_}.json`, `${JSON.stringify({ started, argv, rounds, smoke, crates: size.crates, levels: size.levels, roundLoads, variants, results, breakdown }, null, 1)}\n`);
+  if (final) process.stderr.write(`bench/scale: wrote ${base_}.md and .json\n`);
 }
-const report = `${md.join('\n')}\n`;
-process.stdout.write(report);
-mkdirSync(outDir, { recursive: true });
-const stamp = started.toISOString().replace(/[:.]/g, '-').slice(0, 19);
-const base_ = join(outDir, `${smoke ? 'smoke' : 'scale'}-${stamp}`);
-writeFileSync(`${base_}.md`, report);
-writeFileSync(`${base_}.json`, `${JSON.stringify({ started, argv, rounds, smoke, crates: size.crates, levels: size.levels, roundLoads, variants, results, breakdown }, null, 1)}\n`);
-process.stderr.write(`bench/scale: wrote ${base_}.md and .json\n`);
