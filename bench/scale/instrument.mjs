@@ -99,7 +99,7 @@ export function readLogs(dir) {
   });
   const ccs = lines(join(dir, 'cc.log')).map((l) => {
     const [s, e, ppid] = l.split(' ');
-    return { ms: (Number(e) - Number(s)) * 1000, ppid: Number(ppid) };
+    return { start: Number(s) * 1000, end: Number(e) * 1000, ms: (Number(e) - Number(s)) * 1000, ppid: Number(ppid) };
   });
   const out = [];
   for (const l of lines(join(dir, 'node.log'))) {
@@ -108,7 +108,8 @@ export function readLogs(dir) {
     if (!main) continue;
     const r = rustcs.find((x) => x.start >= main.start && x.start <= main.end && (!rec.crate || x.crate === rec.crate));
     const exec = r ? r.start : main.start;
-    const link = r ? ccs.filter((c) => c.ppid === r.pid).reduce((a, c) => a + c.ms, 0) : 0;
+    // pid and time window: pids wrap quickly on a busy machine (pid_max 32768).
+    const link = r ? ccs.filter((c) => c.ppid === r.pid && c.start >= r.start && c.end <= main.end + 1).reduce((a, c) => a + c.ms, 0) : 0;
     const probe = rec.spawns.filter((s) => s.sync).reduce((a, s) => a + (s.end - s.start), 0);
     out.push({
       crate: rec.crate,
