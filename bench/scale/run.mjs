@@ -170,6 +170,7 @@ const counts = Object.fromEntries(Object.keys(EDITS).map((k) => [k, 0]));
 const results = Object.fromEntries(variants.map((v) => [v.name, Object.fromEntries(PHASES.map((p) => [p, []]))]));
 const roundLoads = [];
 const started = new Date();
+const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repo, encoding: 'utf8' }).stdout.trim();
 let breakdown;
 const stamp = started.toISOString().replace(/[:.]/g, '-').slice(0, 19);
 try {
@@ -245,7 +246,7 @@ function writeReport(final) {
   const md = [];
   md.push(`# bench/scale results, ${started.toISOString()}`);
   md.push('');
-  md.push(`Command: \`node bench/scale/run.mjs ${argv.join(' ')}\` (seedwrap ${spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repo, encoding: 'utf8' }).stdout.trim()}, ${spawnSync(rustc, ['--version'], { encoding: 'utf8' }).stdout.trim()}).`);
+  md.push(`Command: \`node bench/scale/run.mjs ${argv.join(' ')}\` (bench at ${head}, the wrapper is ${wrapper}, ${spawnSync(rustc, ['--version'], { encoding: 'utf8' }).stdout.trim()}).`);
   md.push(`Workspace: ${size.crates.length} crates (${count((c) => c.origin === 'debian')} Debian, ${count((c) => c.origin === 'first-party' && c.kind !== 'bin')} first-party libraries, ${count((c) => c.kind === 'proc-macro')} proc-macros, ${count((c) => c.buildScript)} build scripts, ${count((c) => c.kind === 'bin')} binaries, ${count((c) => c.test)} test), ${size.levels} levels.`);
   md.push(`${final ? rounds : `${roundLoads.length} of ${rounds}`} round(s)${final ? '' : ' (run in progress or stopped)'}, medians; 1-min load at the builds ${Math.min(...allLoads).toFixed(2)}–${Math.max(...allLoads).toFixed(2)}.`);
   for (const l of roundLoads) md.push(`- round ${l.round}: start \`${l.start}\`; end \`${l.end}\``);
