@@ -277,8 +277,9 @@ export function generate(dir, { smoke = false, wrapper = join(repo, 'dist/seedwr
     const dep = (d) => `"${d}" = { path = "../../${relPath(d)}"${featureSet.has(d) ? ', optional = true' : ''} }\n`;
     t += `\n[dependencies]\n${deps.map(dep).join('')}`;
     if (buildDeps.length) t += `\n[build-dependencies]\n${buildDeps.map(dep).join('')}`;
-    t += `\n[features]\ndefault = [${features.map((f) => `"${f}"`).join(', ')}]\n`;
-    for (const f of features) t += `"${f}" = [${deps.includes(f) ? `"dep:${f}"` : ''}]\n`;
+    const named = features.filter((f) => f !== 'default');
+    t += `\n[features]\ndefault = [${named.map((f) => `"${f}"`).join(', ')}]\n`;
+    for (const f of named) t += `"${f}" = [${deps.includes(f) ? `"dep:${f}"` : ''}]\n`;
     return t;
   };
 

@@ -162,10 +162,12 @@ function cargoSide(vs) {
   });
 }
 
-const sides = [...variants.filter((v) => v.kind === 'bazel').map(bazelSide), ...cargoSide(variants.filter((v) => v.kind === 'cargo'))];
+// In the order of --variants (round 1 builds in this order; later rounds rotate it).
+const cargoSides = cargoSide(variants.filter((v) => v.kind === 'cargo'));
+const sides = variants.map((v) => (v.kind === 'cargo' ? cargoSides.find((c) => c.v === v) : bazelSide(v)));
 // The workspaces that edits go to (the Cargo variants share one).
 const workspaces = [...new Set(sides.map((s) => s.ws))];
-const size = sides[0].size;
+const size = sides.find((x) => x.v.kind === 'bazel')?.size ?? sides[0].size;
 const counts = Object.fromEntries(Object.keys(EDITS).map((k) => [k, 0]));
 const results = Object.fromEntries(variants.map((v) => [v.name, Object.fromEntries(PHASES.map((p) => [p, []]))]));
 const roundLoads = [];
