@@ -142,7 +142,9 @@ function cargoSide(vs) {
         cwd: ws,
         encoding: 'utf8',
         maxBuffer: 256 << 20,
-        env: { ...process.env, ...v.env, CARGO_TARGET_DIR: target, RUSTC: rustc, CARGO_TERM_COLOR: 'never' },
+        // --cap-lints=warn: what the Bazel rules pass for every main-workspace crate
+        // (serde 1.0.152 denies a lint rustc 1.95 raises).
+        env: { ...process.env, ...v.env, CARGO_TARGET_DIR: target, RUSTC: rustc, RUSTFLAGS: '--cap-lints=warn', CARGO_TERM_COLOR: 'never' },
       });
     return {
       v,
