@@ -84,7 +84,7 @@ describe.runIf(haveTools)('bench/scale generator, smoke size', { timeout: TIMEOU
   });
 
   it('builds as a Cargo workspace offline, and its test passes', { timeout: TIMEOUT }, () => {
-    const env = { ...process.env, CARGO_TARGET_DIR: join(scratch, 'target'), CARGO_TERM_COLOR: 'never' };
+    const env = { ...process.env, CARGO_TARGET_DIR: join(scratch, 'target'), RUSTFLAGS: '--cap-lints=warn', CARGO_TERM_COLOR: 'never' };
     const r = spawnSync(CARGO, ['build', '--offline', '-j2', '--workspace', '--all-targets'], { cwd: ws, encoding: 'utf8', env, maxBuffer: 64 << 20 });
     expect(r.status, r.stderr.slice(-4000)).toBe(0);
     const app = spawnSync(join(scratch, 'target/debug/app_batch'), [], { encoding: 'utf8' });
