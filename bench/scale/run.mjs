@@ -307,7 +307,7 @@ function writeReport(final) {
       for (const kind of ['meta', 'full']) {
         const m = b[kind].median;
         const s = b[kind].sum;
-        md.push(`| ${n} | ${kind === 'meta' ? 'RustcMetadata' : 'Rustc'} | ${b[kind].n} | ${f(m.nodeStart)} | ${f(m.pre)} | ${f(m.probe)} | ${f(m.namespace)} | ${f(m.rustc)} | ${f(m.link)} | ${f(m.post)} | ${f(m.total)} | ${sec(s.rustc)} | ${sec(s.nodeStart + s.pre + s.namespace + s.post)} |`);
+        md.push(`| ${n} | ${kind === 'meta' ? 'RustcMetadata' : 'Rustc'} | ${b[kind].n} | ${f(m.nodeStart)} | ${f(m.pre)} | ${f(m.probe)} | ${f(m.namespace)} | ${f(m.rustc)} | ${f(m.link)} | ${f(m.post)} | ${f(m.total)} | ${sec(s.rustc)} | ${sec(s.link)} | ${sec(s.nodeStart + s.pre + s.namespace + s.post)} |`);
       }
     }
   }
