@@ -300,8 +300,8 @@ function writeReport(final) {
     md.push('');
     md.push('Breakdown (--breakdown: one instrumented rebuild after a bottom edit per variant; per-action medians in ms, then sums in s):');
     md.push('');
-    md.push('| variant | actions | n | Node start | seedwrap before rustc | (of it: namespace probe) | namespace + exec | rustc | link | seedwrap after rustc | process total | sum rustc | sum seedwrap own |');
-    md.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    md.push('| variant | actions | n | Node start | seedwrap before rustc | (of it: namespace probe) | namespace + exec | rustc | link | seedwrap after rustc | process total | sum rustc | sum link | sum seedwrap own |');
+    md.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     const f = (x) => (x === undefined ? '–' : x.toFixed(0));
     for (const [n, b] of Object.entries(breakdown)) {
       for (const kind of ['meta', 'full']) {
