@@ -59,6 +59,13 @@ export function takeLock(dir: DirHandle, name: string, onReplaced: (what: string
       unlinkEntry(dir, name);
       continue;
     }
+    if (opened.st.nlink !== 1) {
+      // A hard link to a file elsewhere (another program's lock): never locked.
+      closeSync(opened.fd);
+      onReplaced(`${dir.path}/${name} had ${opened.st.nlink} links; removed`);
+      unlinkEntry(dir, name);
+      continue;
+    }
     const got = tryFlock(opened.fd);
     if (got === 'locked') return { release: () => closeSync(opened.fd) };
     closeSync(opened.fd);
