@@ -140,6 +140,28 @@ describe('store attacks, fresh sweep (fixture rustc)', () => {
     expect(statSync(theirs).nlink).toBe(1);
   });
 
+  it('a store path through a symlink planted in a directory anyone can write (/tmp-like, mode 1777): refused, nothing made where it leads', async () => {
+    const w = world();
+    const shared = scratch('store-attack-shared');
+    chmodSync(shared, 0o1777);
+    const empty = scratch('store-attack-empty');
+    symlinkSync(empty, join(shared, 'rustc-store'));
+    symlinkSync(w.victim, join(shared, 'other-store'));
+    const fp = fingerprint(w.victim);
+    for (const store of ['rustc-store', 'other-store']) {
+      const r = await run(w, args(w, join(shared, store)));
+      expect(r.exitCode, r.stderr.toString()).toBe(0);
+      expect(r.stderr.toString()).toMatch(/is a symbolic link in a directory anyone can write/);
+    }
+    expect(readdirSync(empty)).toEqual([]);
+    expect(fingerprint(w.victim)).toEqual(fp);
+    expect(readdirSync(w.tmp)).toEqual([]);
+    // A real directory there is a store as before.
+    mkdirSync(join(shared, 'real'));
+    const r = await run(w, args(w, join(shared, 'real', 'store')), DEBUG);
+    expect(r.stderr.toString()).toMatch(/"mode":"store"/);
+  });
+
   describe('another name for the output base does not get past the allow-list', () => {
     for (const [what, make] of [
       ['/proc/self/root/<ob>/execroot', (w: World) => `/proc/self/root${w.base}/execroot`],
