@@ -9,19 +9,20 @@
  * with flock while it runs), so eviction and clean-up have real sessions to
  * act on.
  */
-import { chmodSync, linkSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBundle, runMain } from '../helpers/wrapper.ts';
 import { fingerprint, scratch } from './helpers.ts';
 
 /** The fixture rustc: rustc's session layout under -C incremental, nothing else (FAKE_EXIT: its exit code). */
+const FLOCK = ['/usr/bin/flock', '/bin/flock'].find((p) => existsSync(p)) ?? 'flock';
 const FAKE_RUSTC = `#!/bin/sh
 for a; do case $a in --crate-name=*) n=\${a#--crate-name=};; -Cincremental=*) d=\${a#-Cincremental=};; esac; done
 [ -n "$d" ] || exit \${FAKE_EXIT:-0}
 c="$d/$n-1abc"; mkdir -p "$c" || exit 1
 s=$(date +%s%N)-$$
-exec 9>"$c/s-$s.lock"; flock 9
+exec 9>"$c/s-$s.lock"; ${FLOCK} 9
 mkdir "$c/s-$s-working" && echo state > "$c/s-$s-working/dep-graph.bin"
 mv "$c/s-$s-working" "$c/s-$s-svh1"
 exit \${FAKE_EXIT:-0}
@@ -160,6 +161,20 @@ describe('store attacks, fresh sweep (fixture rustc)', () => {
     mkdirSync(join(shared, 'real'));
     const r = await run(w, args(w, join(shared, 'real', 'store')), DEBUG);
     expect(r.stderr.toString()).toMatch(/"mode":"store"/);
+  });
+
+  it('PATH with an empty (relative) entry: eviction never runs a flock planted in the action\'s cwd', async () => {
+    const w = world();
+    expect((await run(w, args(w))).exitCode).toBe(0);
+    const proof = join(w.base, 'planted-flock-ran');
+    writeFileSync(join(w.execroot, 'flock'), `#!/bin/sh\n: > ${proof}\nexit 0\n`);
+    chmodSync(join(w.execroot, 'flock'), 0o755);
+    rmSync(join(w.store, '.seedwrap-evicted'));
+    // The built bundle as a real process: flock(1) is looked up in the process's own PATH.
+    const r = await runBundle(args(w), { cwd: w.execroot, env: { PATH: ':/usr/bin:/bin', TMPDIR: w.tmp, SEEDWRAP_STORE_MAX_MB: '0', ...DEBUG } });
+    expect(r.exitCode, r.stderr.toString()).toBe(0);
+    expect(existsSync(proof)).toBe(false);
+    expect(existsSync(join(w.store, '.seedwrap-evicted'))).toBe(true);
   });
 
   describe('another name for the output base does not get past the allow-list', () => {
