@@ -12,7 +12,11 @@
 import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PassThrough } from 'node:stream';
+import { runWorker } from '../../src/worker/index.ts';
+import { main } from '../../src/wrapper/main.ts';
 import { runBundle, runMain } from '../helpers/wrapper.ts';
+import { WorkerClient } from '../worker/client.ts';
 import { fingerprint, scratch } from './helpers.ts';
 
 /** The fixture rustc: rustc's session layout under -C incremental, nothing else (FAKE_EXIT: its exit code). */
@@ -198,6 +202,26 @@ describe('store attacks, fresh sweep (fixture rustc)', () => {
         expect(fingerprint(join(w.base, 'execroot'))).toEqual(before);
       });
     }
+
+    it('the worker\'s --worker-incremental-dir /proc/self/root/<ob>/execroot: refused per request, the execroot untouched', async () => {
+      const w = world();
+      const rustc = join(w.base, 'rustc-fixture'); // wantsStore: a program named rustc*
+      writeFileSync(rustc, FAKE_RUSTC);
+      chmodSync(rustc, 0o755);
+      const before = fingerprint(join(w.base, 'execroot'));
+      const stdin = new PassThrough();
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      const exit = runWorker(['--worker-incremental-dir', `/proc/self/root${w.base}/execroot`], { stdin, stdout, stderr, cwd: w.execroot, env: { PATH: process.env.PATH!, TMPDIR: w.tmp } }, main);
+      const client = new WorkerClient(stdin, stdout, 'proto');
+      const r = await client.request({ requestId: 1, arguments: ['--', rustc, 'app/lib.rs', '--crate-name=app', '--crate-type=rlib', '--out-dir=out'] });
+      client.end();
+      await exit;
+      expect(r.exitCode, r.output).toBe(0);
+      expect(r.output).toMatch(/leads to .*; compiling from cold/);
+      expect(fingerprint(join(w.base, 'execroot'))).toEqual(before);
+      expect(readdirSync(w.tmp)).toEqual([]);
+    });
 
     it('the same name for a directory of its own in the output base is still a store', async () => {
       const w = world();
