@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync, realpathSync, statfsSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readlinkSync, realpathSync, statfsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, isSystemError } from '../errors.ts';
 import { closeDir, entryPath, kindOf, listEntries, lstatOrNone, openSubdir, unlinkEntry, withDir, type DirHandle } from '../fsSafe.ts';
@@ -68,15 +68,29 @@ function clearCrateNames(part: DirHandle, crateName: string, note: (line: string
  * one). Links elsewhere on the path (the user's own) are followed.
  */
 function linkInSharedDir(path: string): string | undefined {
+  // Walked by hand, every link's target too: realpath would resolve a chain
+  // (the user's link to /tmp/x, /tmp/x a planted link) without looking.
   let dir = '/';
-  for (const name of path.split('/').filter((n) => n !== '')) {
+  const rest = path.split('/').filter((n) => n !== '');
+  for (let hops = 0; rest.length > 0; ) {
+    const name = rest.shift()!;
+    if (name === '.') continue;
+    if (name === '..') {
+      dir = dirname(dir);
+      continue;
+    }
     const next = join(dir, name);
     const st = lstatOrNone(next);
     if (!st) return undefined;
-    if (st.isSymbolicLink()) {
-      if ((statSync(dir).mode & 0o002) !== 0) return next;
-      dir = realpathSync(next);
-    } else dir = next;
+    if (!st.isSymbolicLink()) {
+      dir = next;
+      continue;
+    }
+    if ((statSync(dir).mode & 0o002) !== 0) return next;
+    if (++hops > 40) return undefined; // a loop: makeDirs reports ELOOP
+    const target = readlinkSync(next);
+    if (target.startsWith('/')) dir = '/';
+    rest.unshift(...target.split('/').filter((n) => n !== ''));
   }
   return undefined;
 }

@@ -158,6 +158,11 @@ describe('store attacks, fresh sweep (fixture rustc)', () => {
       expect(r.exitCode, r.stderr.toString()).toBe(0);
       expect(r.stderr.toString()).toMatch(/is a symbolic link in a directory anyone can write/);
     }
+    // The user's own link (in a directory only they write) leading to a planted one there: a chain is walked, not resolved.
+    const mine = scratch('store-attack-mine');
+    symlinkSync(join(shared, 'rustc-store'), join(mine, 'store'));
+    const chained = await run(w, args(w, join(mine, 'store')));
+    expect(chained.stderr.toString()).toMatch(/rustc-store is a symbolic link in a directory anyone can write/);
     expect(readdirSync(empty)).toEqual([]);
     expect(fingerprint(w.victim)).toEqual(fp);
     expect(readdirSync(w.tmp)).toEqual([]);
