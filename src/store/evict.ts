@@ -134,7 +134,12 @@ export function maybeEvict(storeRoot: string, opts: EvictOptions & { intervalMs:
       return undefined;
     }
     try {
-      touchStamp(root, now, note);
+      try {
+        touchStamp(root, now, note);
+      } catch (err) {
+        // A full store (ENOSPC, no inode for the stamp) is the one eviction must not skip.
+        note(`${storeRoot}/${STAMP}: ${(err as Error).message}; evicting without it`);
+      }
       return evictCrates(root, { ...opts, note });
     } finally {
       lock.release();

@@ -17,7 +17,7 @@ import { runWorker } from '../../src/worker/index.ts';
 import { main } from '../../src/wrapper/main.ts';
 import { runBundle, runMain } from '../helpers/wrapper.ts';
 import { WorkerClient } from '../worker/client.ts';
-import { fingerprint, scratch } from './helpers.ts';
+import { canMount, fingerprint, mountTmpfs, onCleanup, scratch, umount } from './helpers.ts';
 
 /** The fixture rustc: rustc's session layout under -C incremental, nothing else (FAKE_EXIT: its exit code). */
 const FLOCK = ['/usr/bin/flock', '/bin/flock'].find((p) => existsSync(p)) ?? 'flock';
@@ -184,6 +184,34 @@ describe('store attacks, fresh sweep (fixture rustc)', () => {
     expect(r.exitCode, r.stderr.toString()).toBe(0);
     expect(existsSync(proof)).toBe(false);
     expect(existsSync(join(w.store, '.seedwrap-evicted'))).toBe(true);
+  });
+
+  it.runIf(canMount)('a store out of inodes that has lost its stamp: eviction still runs and frees it (tmpfs)', async () => {
+    const w = world();
+    const store = join(w.base, 'small-store');
+    mountTmpfs(store, 'size=1m,nr_inodes=24');
+    onCleanup(() => umount(store));
+    const env = { ...DEBUG, SEEDWRAP_STORE_MIN_FREE_MB: '0' };
+    expect((await run(w, args(w, store), env)).exitCode).toBe(0);
+    const part = readdirSync(store).find((n) => /^[0-9a-f]{12}$/.test(n));
+    expect(part).toBeDefined();
+    const fill = () => {
+      for (let i = 0; i < 100; i++) {
+        try {
+          mkdirSync(join(store, part!, `old${i}-1abc`));
+          utimesSync(join(store, part!, `old${i}-1abc`), HOUR_AGO, HOUR_AGO);
+        } catch {
+          return;
+        }
+      }
+    };
+    fill();
+    rmSync(join(store, '.seedwrap-evicted'));
+    fill();
+    const r = await run(w, args(w, store), { ...env, SEEDWRAP_STORE_MAX_MB: '0' });
+    expect(r.exitCode, r.stderr.toString()).toBe(0);
+    expect(r.stderr.toString()).not.toMatch(/eviction failed/);
+    expect(r.stderr.toString()).toMatch(/"evicted":\[/);
   });
 
   describe('another name for the output base does not get past the allow-list', () => {
