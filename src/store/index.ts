@@ -31,6 +31,8 @@ export interface StoreRun {
   watch<T extends (bytes: Buffer) => void>(sink: T): T;
   /** After the child: the internal-compiler-error and broken-store retries, then eviction. */
   finish(code: number, rerun: (args: string[]) => Promise<number>): Promise<number>;
+  /** When `finish` will not run (no child started, or its run failed): removes what set-up made for it (a cold directory). */
+  discard?(): void;
 }
 
 export interface StoreContext {

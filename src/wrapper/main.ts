@@ -25,6 +25,8 @@ import { parseSubsts } from './subst.ts';
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   const debug = io.env.RULES_RUST_PROCESS_WRAPPER_DEBUG !== undefined ? (line: string) => void io.stderr.write(`seedwrap: debug: ${line}\n`) : undefined;
   const fds: number[] = [];
+  // The store's clean-up when its finish never runs (a signal before the child, a spawn or output failure).
+  let discard: (() => void) | undefined;
   try {
     const parsed = parseFlags(argv);
     // Help and version go to stdout (upstream prints its help to stderr).
@@ -43,6 +45,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     if (executor) child = prepareChild(opts, parsed.child, io, resolvePath, debug, executor.stable);
     const store = storeCode && child.incremental ? storeCode.prepareStore(child.args, child.incremental, { cwd: io.cwd, stable: child.stable, layout: child.layout(), env: io.env, warn, debug, signal: io.signal, location: executor?.location }) : undefined;
     if (store) child.args = store.args;
+    discard = store?.discard;
     debug?.(`child argv: ${JSON.stringify(child.args)}`);
 
     await runSeeding(opts, resolvePath, io, debug);
@@ -72,6 +75,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       pipe?.close();
     }
     if (store) {
+      discard = undefined;
       code = await store.finish(code, run);
       // A signal during the store's upkeep (after the child ended): the action is being cancelled.
       if (io.signal?.aborted) return signalExitCode(io.signal.reason);
@@ -87,6 +91,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     io.stderr.write(`seedwrap: internal error (please report): ${err instanceof Error ? err.stack : String(err)}\n`);
     return 1;
   } finally {
+    discard?.();
     for (const fd of fds) closeSync(fd);
   }
 }
