@@ -6,7 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # nginx: the end-to-end tests' Bazel HTTP cache (its core WebDAV module takes PUT).
-APT_PACKAGES=(bazel-bootstrap hyperfine librust-itoa-dev librust-memchr-dev librust-serde-json-dev librust-regex-dev librust-syn-dev nginx)
+# The librust-* sources: the tests' real crates, and the 38-crate scale bench (bench/scale/).
+APT_PACKAGES=(bazel-bootstrap hyperfine librust-itoa-dev librust-memchr-dev librust-serde-json-dev librust-regex-dev librust-syn-dev nginx
+  librust-serde-derive-dev librust-serde-dev librust-libc-dev librust-log-dev librust-once-cell-dev librust-lazy-static-dev
+  librust-scopeguard-dev librust-smallvec-dev librust-either-dev librust-crossbeam-epoch-dev librust-memoffset-dev
+  librust-indexmap-dev librust-hashbrown-dev)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -80,13 +80,21 @@ export type StableCwdPlan = { kind: 'unchanged' } | { kind: 'stable'; stable: St
  */
 export function planStableCwd(layout: BazelLayout, memoDir?: (path: string) => string | undefined): StableCwdPlan {
   if (layout.kind !== 'sandbox' && layout.kind !== 'worker') return { kind: 'unchanged' };
-  const { workspace } = layout;
+  const base = layout.actionDirs!;
+  return namespaceCwd(base, `${base}/stable/execroot/${layout.workspace}`, memoDir);
+}
+
+/**
+ * The child runs at `path` in a private mount namespace where an empty tmpfs
+ * hides `base` (a directory that must exist) and the action's cwd is bound at
+ * `path` inside it. Shared by the sandbox shapes above and the executor store
+ * (src/executor/), whose `base` lies in the executor's build directory.
+ */
+export function namespaceCwd(base: string, path: string, memoDir?: (path: string) => string | undefined): StableCwdPlan {
   const unshare = findTool('unshare');
   const mount = findTool('mount');
   const sh = findTool('sh');
   if (!unshare || !mount || !sh) return { kind: 'unavailable', reason: 'util-linux unshare and mount are not installed' };
-  const base = layout.actionDirs!;
-  const path = `${base}/stable/execroot/${workspace}`;
   const dir = memoDir?.(path);
   const memo = dir === undefined ? undefined : memoPath(dir, unshare);
   const chosen = chooseRemembered(unshare, memo);

@@ -24,16 +24,20 @@ export function coldRun(args: readonly string[], flag: IncrementalFlag, ctx: Sto
   const dir = privateDir(ctx, pwd);
   if (line) ctx.debug?.(`store ${JSON.stringify({ ...line, ...(dir ? { dir: dir.real } : { incremental: 'dropped' }) })}`);
   if (!dir) return noPrivateDir(args);
+  const remove = () => {
+    try {
+      withDir(realpathSync(dirname(dir.real)), (parent) => removeTree(parent, basename(dir.real)));  // TMPDIR may be a symlink
+    } catch (err) {
+      ctx.warn(`could not remove the cold incremental directory ${dir.real}: ${describe(err)}`);
+    }
+  };
   return {
     ...plain(withIncrementalDir(args, flag, dir.seen)),
     finish: async (code) => {
-      try {
-        withDir(realpathSync(dirname(dir.real)), (parent) => removeTree(parent, basename(dir.real)));  // TMPDIR may be a symlink
-      } catch (err) {
-        ctx.warn(`could not remove the cold incremental directory ${dir.real}: ${describe(err)}`);
-      }
+      remove();
       return code;
     },
+    discard: remove,
   };
 }
 

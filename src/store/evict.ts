@@ -157,8 +157,9 @@ function sweepTrash(root: DirHandle, note: (line: string) => void): void {
  * Eviction after a compile, at most once per `intervalMs` per store (walking
  * the whole store on every action would cost more than it saves) and by one
  * process at a time. Returns what was removed, or undefined if it was not its
- * turn. A stamp or lock that is a symlink, FIFO, socket or device is removed
- * as an entry (never opened through, never written through) and made afresh.
+ * turn. A stamp or lock that is a symlink, FIFO, socket, device or a hard link
+ * (to a file elsewhere) is removed as an entry (never opened through, never
+ * written through) and made afresh.
  */
 export function maybeEvict(storeRoot: string, opts: EvictOptions & { intervalMs: number }): CrateUse[] | undefined {
   const now = opts.now ?? Date.now();
@@ -173,7 +174,12 @@ export function maybeEvict(storeRoot: string, opts: EvictOptions & { intervalMs:
       return undefined;
     }
     try {
-      touchStamp(root, now, note);
+      try {
+        touchStamp(root, now, note);
+      } catch (err) {
+        // A full store (ENOSPC, no inode for the stamp) is the one eviction must not skip.
+        note(`${storeRoot}/${STAMP}: ${(err as Error).message}; evicting without it`);
+      }
       return evictCrates(root, { ...opts, note });
     } finally {
       lock.release();
@@ -186,6 +192,13 @@ function touchStamp(root: DirHandle, now: number, note: (line: string) => void):
     const opened = openFile(entryPath(root, STAMP), constants.O_WRONLY | constants.O_CREAT, 0o644);
     if ('refused' in opened) {
       note(`${root.path}/${STAMP} was a ${opened.refused}; removed`);
+      unlinkEntry(root, STAMP);
+      continue;
+    }
+    if (opened.st.nlink !== 1) {
+      // A hard link to a file elsewhere: futimes would change that file's times.
+      closeSync(opened.fd);
+      note(`${root.path}/${STAMP} had ${opened.st.nlink} links; removed`);
       unlinkEntry(root, STAMP);
       continue;
     }

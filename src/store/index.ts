@@ -8,11 +8,12 @@ import { crateCompile, dropSessions, hasFinishedSession, isExternalCrate, type C
 import { maybeEvict } from './evict.ts';
 import { makeMetaSeed } from './metaSeed.ts';
 import { withIncrementalDir, withoutIncremental, type IncrementalFlag } from './incrementalFlag.ts';
-import { locateStore } from './sandboxPaths.ts';
+import { locateStore, type StoreLocation } from './sandboxPaths.ts';
 import { coldRun, plain } from './cold.ts';
 import { setUpStore } from './setup.ts';
 import { storeSettings, type StoreSettings } from './settings.ts';
 import { storeErrorWatch } from './storeErrors.ts';
+export { planExecutor } from '../executor/index.ts';
 
 /**
  * The store: rustc's own `-C incremental=DIR`, made to persist across Bazel
@@ -38,6 +39,8 @@ export interface StoreRun {
   metaSeed?(): { args: string[]; done(): void } | undefined;
   /** After the child: the internal-compiler-error and broken-store retries, then eviction. */
   finish(code: number, rerun: (args: string[]) => Promise<number>): Promise<number>;
+  /** When `finish` will not run (no child started, or its run failed): removes what set-up made for it (a cold directory). */
+  discard?(): void;
 }
 
 export interface StoreContext {
@@ -50,6 +53,8 @@ export interface StoreContext {
   debug?: (line: string) => void;
   /** The action's cancellation: eviction stops between crate directories. */
   signal?: AbortSignal;
+  /** Where the store is when the caller already knows (the executor store, src/executor/), instead of from DIR. */
+  location?: StoreLocation;
 }
 
 /**
@@ -86,11 +91,11 @@ export function prepareStore(args: readonly string[], flag: IncrementalFlag, ctx
     // flag alike, so its rmeta and rlib keep one crate hash.
     early(flag.dir, { mode: 'external', note: 'compiled without -C incremental (SEEDWRAP_STORE_EXTERNAL=1 keeps it)' });
     // Where the store is still matters to pipelining's rendezvous (src/pipeline/), never to rustc's flags.
-    const loc = locateStore(flag.dir, ctx.cwd, ctx.layout, ctx.stable);
+    const loc = ctx.location ?? locateStore(flag.dir, ctx.cwd, ctx.layout, ctx.stable);
     return { ...plain(withoutIncremental(args)), root: loc.kind === 'store' ? loc.real : undefined };
   }
   const pwd = ctx.stable?.path ?? ctx.cwd;
-  const loc = locateStore(flag.dir, ctx.cwd, ctx.layout, ctx.stable);
+  const loc = ctx.location ?? locateStore(flag.dir, ctx.cwd, ctx.layout, ctx.stable);
   if (loc.kind === 'action') {
     if (loc.warning) ctx.warn(loc.warning);
     return undefined;

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, constants } from 'node:fs';
+import { accessSync, closeSync, constants, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { isSystemError } from '../errors.ts';
 import { entryPath, openFile, unlinkEntry, type DirHandle } from '../fsSafe.ts';
 
@@ -27,10 +28,36 @@ export type FlockResult = 'locked' | 'busy' | 'unavailable';
 
 /** flock(LOCK_EX|LOCK_NB) on `fd` for this process. */
 export function tryFlock(fd: number): FlockResult {
-  const r = spawnSync('flock', ['--nonblock', '--conflict-exit-code', String(CONFLICT), '3'], { stdio: ['ignore', 'ignore', 'ignore', fd] });
+  const flock = flockCommand();
+  if (!flock) return noFlockCommand();
+  const r = spawnSync(flock, ['--nonblock', '--conflict-exit-code', String(CONFLICT), '3'], { stdio: ['ignore', 'ignore', 'ignore', fd] });
   if (r.status === 0) return 'locked';
   if (r.status === CONFLICT) return 'busy';
   return noFlockCommand();
+}
+
+/**
+ * flock(1) by absolute path: PATH's absolute entries, then the usual
+ * directories. Never a relative PATH entry (`:` or `.` in PATH): that is the
+ * action's cwd, whose top-level entries the build chooses, and this runs as
+ * the action's user (often root) outside any sandbox.
+ */
+let found: string | null | undefined;
+function flockCommand(): string | undefined {
+  if (found === undefined) {
+    const dirs = [...(process.env.PATH ?? '').split(':').filter((d) => isAbsolute(d)), '/usr/bin', '/bin', '/usr/sbin', '/sbin'];
+    found = dirs.map((d) => join(d, 'flock')).find((p) => isExecutable(p)) ?? null;
+  }
+  return found ?? undefined;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -56,6 +83,13 @@ export function takeLock(dir: DirHandle, name: string, onReplaced: (what: string
     const opened = openFile(entryPath(dir, name), constants.O_RDONLY | constants.O_CREAT, 0o644);
     if ('refused' in opened) {
       onReplaced(`${dir.path}/${name} was a ${opened.refused}; removed`);
+      unlinkEntry(dir, name);
+      continue;
+    }
+    if (opened.st.nlink !== 1) {
+      // A hard link to a file elsewhere (another program's lock): never locked.
+      closeSync(opened.fd);
+      onReplaced(`${dir.path}/${name} had ${opened.st.nlink} links; removed`);
       unlinkEntry(dir, name);
       continue;
     }

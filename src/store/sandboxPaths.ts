@@ -1,4 +1,5 @@
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { lstatOf, upstreamOutputBase, type BazelLayout } from '../bazelLayout.ts';
 import type { Bind, StableCwd } from '../stableCwd.ts';
 
@@ -95,6 +96,13 @@ function outside(dir: string, seen: string, cwd: string, pwd: string, ob: string
   const upstream = upstreamOutputBase(cwd);
   if (within(seen, upstream)) return { kind: 'cold', warn: true, reason: `lies under ${upstream}, where the execroot's external/ leads (outside the output base ${ob})` };
   if (dir.split('/').includes('..')) return { kind: 'cold', warn: true, reason: `".." leads out of the action's output base ${ob}` };
+  // Another name for the output base (/proc/self/root/…, /proc/self/cwd, a link to it): the same rules, on where it really leads.
+  const real = realOf(seen);
+  if (real !== seen) {
+    if (within(cwd, real) || within(ob, real)) return { kind: 'cold', warn: true, reason: `leads to ${real}, which contains the action's own directories` };
+    const first = within(real, ob) ? relative(ob, real).split('/')[0]! : undefined;
+    if (first !== undefined && bazelOwns(first)) return { kind: 'cold', warn: true, reason: `leads to ${real}: ${first} is Bazel's own directory in the output base (${ob}/${first})` };
+  }
   // An absolute directory of the user's own (/var/cache/rustc-store): a store as it is.
   return { kind: 'store', real: seen, rustcDir: seen };
 }
@@ -111,10 +119,25 @@ function unknownLayout(dir: string, seen: string, cwd: string): StoreLocation {
   // Two levels up is where an executor keeps its actions (`<build>`, upstream's
   // `${output_base}` without external/); for a cwd one level below / that is / itself.
   const build = dirname(dirname(cwd));
-  if (!isAbsolute(dir) || within(cwd, seen) || (build !== '/' && within(seen, build)) || within(seen, upstream)) {
+  // Checked on where it really leads too (/proc/self/root/…, a link to the build directory).
+  const near = (p: string) => within(cwd, p) || (build !== '/' && within(p, build)) || within(p, upstream);
+  if (!isAbsolute(dir) || near(seen) || near(realOf(seen))) {
     return { kind: 'cold', warn: false, reason: `${cwd} is not a Bazel execroot, sandbox or worker directory, and ${seen} would lie in or above it` };
   }
   return { kind: 'store', real: seen, rustcDir: seen };
+}
+
+/** Where `path` really leads: the real path of its deepest existing ancestor, the rest appended. */
+function realOf(path: string): string {
+  const rest: string[] = [];
+  for (let dir = path; ; dir = dirname(dir)) {
+    try {
+      return resolve(realpathSync(dir), ...rest);
+    } catch {
+      if (dirname(dir) === dir) return path;
+      rest.unshift(basename(dir));
+    }
+  }
 }
 
 /** The first existing symlink among `<ob>/<x>`'s components below ob, or undefined. */

@@ -1,5 +1,5 @@
-import { accessSync, constants, mkdirSync, realpathSync, statfsSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, constants, mkdirSync, readlinkSync, realpathSync, statfsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, isSystemError } from '../errors.ts';
 import { closeDir, entryPath, kindOf, listEntries, lstatOrNone, openSubdir, unlinkEntry, withDir, type DirHandle } from '../fsSafe.ts';
 import { ownership, type Ownership } from './owner.ts';
@@ -14,6 +14,8 @@ import { ownership, type Ownership } from './owner.ts';
  */
 export function setUpStore(root: string, partition: string, crateName: string, minFreeBytes: number, note: (line: string) => void): { unusable: string } | { ownership: Ownership } {
   try {
+    const link = linkInSharedDir(root);
+    if (link) return { unusable: `${link} is a symbolic link in a directory anyone can write (another user, or a sandboxed action where that directory is writable, may have put it there); name the real directory instead` };
     makeDirs(root);
     const real = realpathSync.native(root);
     accessSync(real, constants.W_OK);
@@ -56,6 +58,41 @@ function clearCrateNames(part: DirHandle, crateName: string, note: (line: string
     note(`${part.path}/${e.name} was a ${e.kind}; removed`);
     unlinkEntry(part, e.name);
   }
+}
+
+/**
+ * The first symlink on `path` that lies in a directory anyone can write
+ * (mode o+w: /tmp, /var/tmp). Whoever made it chooses where the store's
+ * set-up and rustc write; fs.protected_symlinks does not stop a link made by
+ * the same user (a root action in a Bazel 4 sandbox, whose /tmp is the real
+ * one). Links elsewhere on the path (the user's own) are followed.
+ */
+function linkInSharedDir(path: string): string | undefined {
+  // Walked by hand, every link's target too: realpath would resolve a chain
+  // (the user's link to /tmp/x, /tmp/x a planted link) without looking.
+  let dir = '/';
+  const rest = path.split('/').filter((n) => n !== '');
+  for (let hops = 0; rest.length > 0; ) {
+    const name = rest.shift()!;
+    if (name === '.') continue;
+    if (name === '..') {
+      dir = dirname(dir);
+      continue;
+    }
+    const next = join(dir, name);
+    const st = lstatOrNone(next);
+    if (!st) return undefined;
+    if (!st.isSymbolicLink()) {
+      dir = next;
+      continue;
+    }
+    if ((statSync(dir).mode & 0o002) !== 0) return next;
+    if (++hops > 40) return undefined; // a loop: makeDirs reports ELOOP
+    const target = readlinkSync(next);
+    if (target.startsWith('/')) dir = '/';
+    rest.unshift(...target.split('/').filter((n) => n !== ''));
+  }
+  return undefined;
 }
 
 /** `mkdir -p` that reports the first real error (EROFS, EACCES, ENOTDIR) with the path it hit. */

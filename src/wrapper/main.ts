@@ -26,6 +26,8 @@ import { parseSubsts } from './subst.ts';
 export async function main(argv: readonly string[], io: Io, memo = true): Promise<number> {
   const debug = io.env.RULES_RUST_PROCESS_WRAPPER_DEBUG !== undefined ? (line: string) => void io.stderr.write(`seedwrap: debug: ${line}\n`) : undefined;
   const fds: number[] = [];
+  // The store's clean-up when its finish never runs (a signal before the child, a spawn or output failure).
+  let discard: (() => void) | undefined;
   try {
     const parsed = parseFlags(argv);
     // Help and version go to stdout (upstream prints its help to stderr).
@@ -35,10 +37,16 @@ export async function main(argv: readonly string[], io: Io, memo = true): Promis
     }
     const opts = toOptions(parsed.flags);
     const resolvePath = (p: string) => resolve(io.cwd, p);
-    const child = prepareChild(opts, parsed.child, io, resolvePath, debug, memo);
+    let child = prepareChild(opts, parsed.child, io, resolvePath, debug, undefined, memo);
+    const warn = (line: string) => void io.stderr.write(`seedwrap: ${line}\n`);
     // The store (src/store/) is loaded only for a compile that carries -C incremental.
-    const store = opts.exitEarly || !child.incremental ? undefined : (await import('../store/index.ts')).prepareStore(child.args, child.incremental, { cwd: io.cwd, stable: child.stable, layout: child.layout(), env: io.env, warn: (line) => void io.stderr.write(`seedwrap: ${line}\n`), debug, signal: io.signal });
+    const storeCode = opts.exitEarly || !child.incremental ? undefined : await import('../store/index.ts');
+    // No Bazel layout (a remote executor's input root): the executor store, if the executor configured one, gives the child a stable cwd of its own.
+    const executor = storeCode && !child.stable && opts.stableCwd === undefined ? storeCode.planExecutor(child.layout(), io.cwd, child.args, child.env, io.env, warn, debug) : undefined;
+    if (executor) child = prepareChild(opts, parsed.child, io, resolvePath, debug, executor.stable, memo);
+    const store = storeCode && child.incremental ? storeCode.prepareStore(child.args, child.incremental, { cwd: io.cwd, stable: child.stable, layout: child.layout(), env: io.env, warn, debug, signal: io.signal, location: executor?.location }) : undefined;
     if (store) child.args = store.args;
+    discard = store?.discard;
     debug?.(`child argv: ${JSON.stringify(child.args)}`);
 
     await runSeeding(opts, resolvePath, io, debug);
@@ -82,6 +90,7 @@ export async function main(argv: readonly string[], io: Io, memo = true): Promis
       return await main(argv, io, false);
     }
     if (store) {
+      discard = undefined;
       code = await store.finish(code, run);
       // A signal during the store's upkeep (after the child ended): the action is being cancelled.
       if (io.signal?.aborted) return signalExitCode(io.signal.reason);
@@ -97,18 +106,19 @@ export async function main(argv: readonly string[], io: Io, memo = true): Promis
     io.stderr.write(`seedwrap: internal error (please report): ${err instanceof Error ? err.stack : String(err)}\n`);
     return 1;
   } finally {
+    discard?.();
     for (const fd of fds) closeSync(fd);
   }
 }
 
 /** The child's argv and env (spec §3–5), where it will run, and its `-C incremental`. */
-function prepareChild(opts: Options, cmdline: readonly string[], io: Io, resolvePath: (p: string) => string, debug?: (line: string) => void, memo = true) {
+function prepareChild(opts: Options, cmdline: readonly string[], io: Io, resolvePath: (p: string) => string, debug?: (line: string) => void, given?: StableCwd, memo = true) {
   // Where the action stands in Bazel's layout: a few lstat calls, made only
   // for an action that needs it (a stable cwd or -C incremental), then kept.
   let known: BazelLayout | undefined;
   const layout = () => (known ??= bazelLayout(io.cwd));
   // Where the child runs decides `${pwd}` and OUT_DIR (no child with --exit-early).
-  let stable = opts.stableCwd && !opts.exitEarly ? stableCwd(io, layout(), '--stable-cwd', debug) : undefined;
+  let stable = given ?? (opts.stableCwd && !opts.exitEarly ? stableCwd(io, layout(), '--stable-cwd', debug) : undefined);
   let args = childArgs(opts, cmdline, resolvePath, parseSubsts(opts.substs, io.cwd, opts.outDir, stable?.path ?? io.cwd));
   let incremental = findIncremental(args);
   // rustc with -C incremental inside a sandbox runs from the stable path unless
