@@ -13,8 +13,8 @@
 // and, for the last bundle, the breakdown:
 //   ns-only      --stable-cwd true, no -Cincremental: Node + the namespace, no store
 //   store-no-ns  -Cincremental with --stable-cwd false: Node + the store's bookkeeping, no namespace
-// Prints medians and each row's median minus node-spawn's (wall ms), with the
-// load average before and after.
+// Prints medians and each row's median minus node-spawn's (wall ms), the mean
+// CPU per run of the whole process tree, and the load average before and after.
 //
 // Usage: node bench/startup/store-action.mjs [--rounds 10] [--runs 10] BUNDLE_A [BUNDLE_B ...]
 // Needs root or unprivileged user namespaces (as the store's namespace does).
@@ -67,17 +67,28 @@ const rows = [
   { name: 'store-no-ns', cmd: () => [bundles.at(-1), '--stable-cwd', 'false', '--subst', 'pwd=${pwd}', '--subst', 'output_base=${output_base}', '--rustc-output-format', 'rendered', '--', '/bin/true', ...rustcArgs, '-Cincremental=${output_base}/rustc-incremental'] },
 ];
 const times = rows.map(() => []);
+// CPU of the whole process tree (the wrapper, unshare, sh, mount, /bin/true):
+// the bench's cutime + cstime, in clock ticks (10 ms), summed per row; a mean
+// per run, less sensitive to load than the wall time.
+const cpu = rows.map(() => 0);
+const childTicks = () => {
+  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  return Number(f[13]) + Number(f[14]);
+};
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const loadBefore = load();
 const once = (i) => {
   const cwd = sandbox();
+  const c0 = childTicks();
   const t0 = process.hrtime.bigint();
   const r = spawnSync(process.execPath, rows[i].cmd(), { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  cpu[i] += (childTicks() - c0) * 10;
   if (r.status !== 0 || r.stderr.length > 0) throw new Error(`${rows[i].name}: exit ${r.status}: ${r.stderr}`);
   return ms;
 };
 for (let i = 0; i < rows.length; i++) once(i); // warm-up
+cpu.fill(0);
 for (let round = 0; round < rounds; round++) {
   for (let k = 0; k < runs; k++) {
     for (let j = 0; j < rows.length; j++) {
@@ -92,10 +103,12 @@ const median = (xs) => {
 };
 const floor = median(times[0]);
 console.log(`${new Date().toISOString()} load ${loadBefore} -> ${load()}; ${rounds} rounds x ${runs} runs, node ${process.version}`);
-console.log('row\tmedian ms\tp25\tp75\tminus node-spawn');
+const cpuFloor = cpu[0] / times[0].length;
+console.log('row\tmedian ms\tp25\tp75\tminus node-spawn\tCPU ms/run\tCPU minus node-spawn');
 for (let i = 0; i < rows.length; i++) {
   const s = [...times[i]].sort((a, b) => a - b);
   const q = (p) => s[Math.floor(p * (s.length - 1))];
-  console.log(`${rows[i].name}\t${median(times[i]).toFixed(1)}\t${q(0.25).toFixed(1)}\t${q(0.75).toFixed(1)}\t${(median(times[i]) - floor).toFixed(1)}`);
+  const c = cpu[i] / times[i].length;
+  console.log(`${rows[i].name}\t${median(times[i]).toFixed(1)}\t${q(0.25).toFixed(1)}\t${q(0.75).toFixed(1)}\t${(median(times[i]) - floor).toFixed(1)}\t${c.toFixed(1)}\t${(c - cpuFloor).toFixed(1)}`);
 }
 rmSync(tmp, { recursive: true, force: true });
