@@ -109,7 +109,7 @@ describe.skipIf(!haveRustc)("the worker's one rustc for a crate's metadata and f
     expect(m.output).toContain('starting the shared rustc of this crate for the metadata request');
     expect(m.output).toContain('pipeline: took the rmeta out/libapp-app1.rmeta');
     expect(m.output).toContain('unused variable');
-    expect(existsSync(join(s.ws.execroot, RMETA))).toBe(true);
+    const rmetaAtAnswer = statSync(join(s.ws.execroot, RMETA), { bigint: true });
     const f = await send(s.rustc, actionArgs(s.ws, 'full')).response;
     expect(f.exitCode, f.output).toBe(0);
     expect(f.output).toContain('pipeline: took the full compile (exit 0) from the shared rustc');
@@ -118,6 +118,9 @@ describe.skipIf(!haveRustc)("the worker's one rustc for a crate's metadata and f
     expect(readFileSync(join(s.ws.execroot, 'out', 'app.rmeta-output'), 'utf8')).toContain('"emit":"metadata"');
     expect(readFileSync(join(s.ws.execroot, 'out', 'app.rlib-output'), 'utf8')).toContain('"emit":"link"');
     expect(s.runs()).toHaveLength(1);
+    // rustc does not touch the rmeta after it reported it: what Bazel got at the metadata answer stays.
+    const rmetaAfter = statSync(join(s.ws.execroot, RMETA), { bigint: true });
+    expect([rmetaAfter.ino, rmetaAfter.mtimeNs, rmetaAfter.size]).toEqual([rmetaAtAnswer.ino, rmetaAtAnswer.mtimeNs, rmetaAtAnswer.size]);
     expect(linkAgainst(s, join(s.ws.execroot, RMETA), join(s.ws.execroot, RLIB))).toEqual({ status: 0, out: '84\n' });
     // Nothing left behind: a full request took the result live, and the metadata one the rmeta.
     await until('the socket to go', () => !has(s.dir, '.wsock'));
