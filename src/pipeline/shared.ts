@@ -75,6 +75,7 @@ export class SharedRustc {
   /** Binds `<key>.wsock`; undefined when a live owner (in another worker) holds it. A dead one's socket is replaced. */
   static async listen(rv: Rendezvous, ctx: SharedRustc['ctx']): Promise<SharedRustc | undefined> {
     const server = (await bind(rv)) ?? (await reclaim(rv));
+    if (!server) rv.release();
     return server && new SharedRustc(rv, server, ctx);
   }
 
