@@ -143,6 +143,19 @@ describe.skipIf(!haveRustc)("the worker's one rustc for a crate's metadata and f
     expect(linkAgainst(s, join(s.ws.execroot, RMETA), join(s.ws.execroot, RLIB))).toEqual({ status: 0, out: '84\n' });
   });
 
+  it('both requests at the same instant, in two workers: one of them starts rustc, the other attaches', async () => {
+    const s = setup();
+    writeFileSync(join(s.ob, 'delay'), '1');
+    const m = send(s.meta, actionArgs(s.ws, 'metadata'));
+    const f = send(s.rustc, actionArgs(s.ws, 'full'));
+    const [mr, fr] = [await m.response, await f.response];
+    expect(mr.exitCode, mr.output).toBe(0);
+    expect(fr.exitCode, fr.output).toBe(0);
+    expect(`${mr.output}${fr.output}`.match(/starting the shared rustc/g)).toHaveLength(1);
+    expect(s.runs()).toHaveLength(1);
+    expect(linkAgainst(s, join(s.ws.execroot, RMETA), join(s.ws.execroot, RLIB))).toEqual({ status: 0, out: '84\n' });
+  });
+
   it('with the store: the metadata request alone lets rustc finish; the later full request, after Bazel deleted its outputs, gets them back; rmeta and rlib share the crate hash', async () => {
     const s = setup({ store: true });
     const m = await send(s.meta, actionArgs(s.ws, 'metadata')).response;
