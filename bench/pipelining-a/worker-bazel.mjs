@@ -9,7 +9,7 @@
 //   worker+store, off   the same with SEEDWRAP_PIPELINE=off (both requests run rustc)
 //
 //   node bench/pipelining-a/worker-bazel.mjs [ROUNDS=2]
-import { appendFileSync, chmodSync, existsSync, lstatSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { exampleWorkspace, wrapperUnderTest } from '../bazel/example-workspace.mjs';
@@ -23,6 +23,7 @@ chmodSync(tool, 0o755);
 const runs = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).length : 0);
 const bottom = join(ws, 'vendor/memchr/src/lib.rs');
 if (lstatSync(bottom).isSymbolicLink()) throw new Error(`${bottom} is a symlink: refusing to edit`);
+const original = readFileSync(bottom, 'utf8');
 
 const MODES = {
   plain: ['--spawn_strategy=linux-sandbox'],
@@ -41,20 +42,24 @@ function build(mode) {
   };
   bazel('clean');
   const cold = once();
-  appendFileSync(bottom, `\n#[allow(dead_code)]\nfn seedwrap_bench_edit() -> u32 { ${++edits} }\n`);
+  // A body edit: the same private function, another value each time.
+  writeFileSync(bottom, `${original}\n#[allow(dead_code)]\nfn seedwrap_bench_edit() -> u32 { ${++edits} }\n`);
   const edit = once();
   return { cold, edit };
 }
 
 const results = {};
 const load = [loadavg()[0]];
-build('plain'); // warm the server and the analysis cache
-for (let i = 0; i < rounds; i++) {
-  const order = Object.keys(MODES);
-  for (const mode of i % 2 ? order.reverse() : order) (results[mode] ??= []).push(build(mode));
-  load.push(loadavg()[0]);
+try {
+  build('plain'); // warm the server and the analysis cache
+  for (let i = 0; i < rounds; i++) {
+    const order = Object.keys(MODES);
+    for (const mode of i % 2 ? order.reverse() : order) (results[mode] ??= []).push(build(mode));
+    load.push(loadavg()[0]);
+  }
+} finally {
+  bazel('shutdown');
 }
-bazel('shutdown');
 rmSync(ws, { recursive: true, force: true });
 rmSync(root, { recursive: true, force: true });
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
