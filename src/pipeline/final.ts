@@ -1,4 +1,4 @@
-import { constants, copyFileSync, linkSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, constants, copyFileSync, linkSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { InputIds } from './inputs.ts';
 
@@ -114,6 +114,48 @@ export function sweepFinals(dir: string, now = Date.now()): void {
       if (now - statSync(join(dir, name)).mtimeMs > FINAL_MAX_AGE_MS) rmSync(join(dir, name), { recursive: true, force: true });
     } catch {
       // taken or swept meanwhile
+    }
+  }
+}
+
+/**
+ * Bazel makes every output read-only after its action, and rustc refuses to
+ * start when an output it will write exists read-only ("output file … is not
+ * writeable"; the same failure rules_rust has with pipelining under
+ * --spawn_strategy=local). In a rebuild the shared rustc, started by one
+ * request, writes the other action's outputs too, whose last build's files
+ * Bazel has not deleted yet (it deletes them only before that action's own
+ * request). rustc replaces each by a rename, so giving the owner write
+ * permission back is enough; nothing is deleted.
+ */
+export function writableOutputs(cwd: string, args: readonly string[]): void {
+  const value = (flag: string) => {
+    for (let i = args.length - 1; i >= 0; i--) {
+      const a = args[i]!;
+      if (a === flag) return args[i + 1];
+      if (a.startsWith(`${flag}=`)) return a.slice(flag.length + 1);
+    }
+    return undefined;
+  };
+  const codegen = (name: string) => {
+    for (let i = args.length - 1; i >= 0; i--) {
+      const a = args[i]!;
+      const v = a === '-C' || a === '--codegen' ? args[i + 1] : a.startsWith('-C') ? a.slice(2) : a.startsWith('--codegen=') ? a.slice('--codegen='.length) : undefined;
+      if (v?.startsWith(`${name}=`)) return v.slice(name.length + 1);
+    }
+    return undefined;
+  };
+  const dir = value('--out-dir');
+  const crate = value('--crate-name');
+  if (dir === undefined || crate === undefined) return;
+  const stem = `${crate}${codegen('extra-filename') ?? ''}`;
+  for (const name of [`lib${stem}.rlib`, `lib${stem}.rmeta`, `${stem}.d`]) {
+    const path = resolve(cwd, dir, name);
+    try {
+      const st = lstatSync(path);
+      if (st.isFile() && (st.mode & 0o222) === 0) chmodSync(path, (st.mode & 0o7777) | 0o200);
+    } catch {
+      // not there: nothing in rustc's way
     }
   }
 }

@@ -2,7 +2,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { LineAction } from '../wrapper/rustcOutput.ts';
 import { leaveMessage } from './finished.ts';
-import { encodeFinal, stashArtifact, sweepFinals, type FinalHeader } from './final.ts';
+import { encodeFinal, stashArtifact, sweepFinals, writableOutputs, type FinalHeader } from './final.ts';
 import { depInfoPaths, externPaths, inputIds } from './inputs.ts';
 import { decode } from './message.ts';
 import { Producer, removeStaleSocket } from './producer.ts';
@@ -81,6 +81,7 @@ export class SharedRustc {
 
   run(start: StartShared): void {
     sweepFinals(join(this.rv.real, '..'));
+    writableOutputs(this.ctx.cwd, this.ctx.args);
     const hooks: SharedHooks = {
       onLine: (line, kind) => this.onLine(line, kind),
       rawLine: (line) => void this.lines.push(line),

@@ -180,6 +180,25 @@ describe.skipIf(!haveRustc)("the worker's one rustc for a crate's metadata and f
     expect(readdirSync(s.dir)).toEqual([]);
   });
 
+  it('a rebuild: the outputs of the last build are read-only (as Bazel leaves them) and the full request starts rustc', async () => {
+    const s = setup();
+    expect((await send(s.meta, actionArgs(s.ws, 'metadata')).response).exitCode).toBe(0);
+    expect((await send(s.rustc, actionArgs(s.ws, 'full')).response).exitCode).toBe(0);
+    for (const rel of [RMETA, RLIB, DEPINFO]) chmodSync(join(s.ws.execroot, rel), 0o555);
+    writeFileSync(join(s.ws.execroot, 'app', 'more.rs'), 'pub fn more() -> u32 { 8 }\n');
+    // Bazel deletes the full action's outputs and sends it; only later the metadata action's, and sends that.
+    unlinkSync(join(s.ws.execroot, RLIB));
+    unlinkSync(join(s.ws.execroot, DEPINFO));
+    const fr = await send(s.rustc, actionArgs(s.ws, 'full')).response;
+    expect(fr.exitCode, fr.output).toBe(0);
+    unlinkSync(join(s.ws.execroot, RMETA));
+    const m = await send(s.meta, actionArgs(s.ws, 'metadata')).response;
+    expect(m.exitCode, m.output).toBe(0);
+    expect(m.output).toContain('from the shared rustc that ran before');
+    expect(s.runs()).toHaveLength(2);
+    expect(linkAgainst(s, join(s.ws.execroot, RMETA), join(s.ws.execroot, RLIB))).toEqual({ status: 0, out: '96\n' });
+  });
+
   it('a source edited after the shared rustc ran: the later full request compiles itself', async () => {
     const s = setup();
     expect((await send(s.meta, actionArgs(s.ws, 'metadata')).response).exitCode).toBe(0);
