@@ -5,6 +5,7 @@ import { check, receive, writeRmeta } from './consumer.ts';
 import { takeMessage } from './finished.ts';
 import { decode, type Message } from './message.ts';
 import type { StartShared } from './shared.ts';
+import { writableOutputs } from './final.ts';
 import { takeShared, type Outputs, type SharedContext } from './sharedRequest.ts';
 import { Producer } from './producer.ts';
 import { flatArgs, rendezvousDir, rendezvousKey, sandboxDirOf, socketIn, type Rendezvous } from './rendezvous.ts';
@@ -99,7 +100,10 @@ export function preparePipeline(ctx: PipelineContext): Pipeline | undefined {
       shared: true,
       async take(out, signal, start) {
         try {
-          return await takeShared(ctx.quitOnRmeta ? 'M' : 'F', shared, out, signal, start);
+          const code = await takeShared(ctx.quitOnRmeta ? 'M' : 'F', shared, out, signal, start);
+          // Compiling itself in the execroot meets the last build's read-only outputs as the shared rustc would.
+          if (code === undefined) writableOutputs(ctx.cwd, flat);
+          return code;
         } finally {
           release();
         }
