@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { LineAction } from '../wrapper/rustcOutput.ts';
@@ -180,7 +181,11 @@ export class SharedRustc {
     for (const w of this.waiters) this.serve(w, this.final);
     this.waiters.clear();
     this.ctx.debug?.(`pipeline: the shared rustc ended with ${String(code)} (${this.fullServed} full, ${this.metaServed} metadata request(s) served)`);
-    if (header.unshareable === undefined && this.fullServed === 0) leaveMessage(`${this.rv.real.replace(/\.wsock$/, '')}.done`, this.final.subarray(1));
+    if (this.fullServed === 0) {
+      if (header.unshareable === undefined) leaveMessage(`${this.rv.real.replace(/\.wsock$/, '')}.done`, this.final.subarray(1));
+      // Nothing will restore from a result that cannot be shared (a cancelled rustc, an ICE).
+      else rmSync(this.stash, { recursive: true, force: true });
+    }
     // A metadata request of a later build may come after this rustc: the one-shot message file serves it.
     if (this.message && this.metaServed === 0 && !('reason' in decode(this.message.subarray(1)))) leaveMessage(this.ctx.finished, this.message.subarray(1));
     owners.delete(this.rv.real);
