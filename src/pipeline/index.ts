@@ -5,7 +5,7 @@ import { check, receive, writeRmeta } from './consumer.ts';
 import { takeMessage } from './finished.ts';
 import { decode, type Message } from './message.ts';
 import type { StartShared } from './shared.ts';
-import { writableOutputs } from './final.ts';
+import { writableOutputs } from './outputs.ts';
 import { takeShared, type Outputs, type SharedContext } from './sharedRequest.ts';
 import { Producer } from './producer.ts';
 import { flatArgs, rendezvousDir, rendezvousKey, sandboxDirOf, socketIn, type Rendezvous } from './rendezvous.ts';

@@ -5,10 +5,12 @@ import type { Sink } from '../wrapper/child.ts';
 import { processRustcLine, type RustcOutputFormat } from '../wrapper/rustcOutput.ts';
 import { signalExitCode } from '../wrapper/signals.ts';
 import { takeMessage } from './finished.ts';
-import { decodeFinal, FINAL_MAX_AGE_MS, restoreArtifacts, type Final } from './final.ts';
+import { decodeFinal, FINAL_MAX_AGE_MS, type Final } from './final.ts';
+import { restoreArtifacts } from './outputs.ts';
 import { changedInput } from './inputs.ts';
 import { decode, type Message } from './message.ts';
-import { request, SharedRustc, type StartShared, type Want } from './shared.ts';
+import { SharedRustc, type StartShared, type Want } from './shared.ts';
+import { request } from './sharedClient.ts';
 import type { Rendezvous } from './rendezvous.ts';
 
 export interface Outputs {

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeFinal, encodeFinal, FINAL_MAX_AGE_MS, restoreArtifacts, stashArtifact, sweepFinals } from '../../src/pipeline/final.ts';
+import { decodeFinal, encodeFinal, FINAL_MAX_AGE_MS, sweepFinals } from '../../src/pipeline/final.ts';
+import { restoreArtifacts, stashArtifact } from '../../src/pipeline/outputs.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 describe("the shared rustc's result (final.ts)", () => {
