@@ -1,5 +1,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import type { SharedHooks } from '../pipeline/shared.ts';
 import { afterSuccess } from './afterSuccess.ts';
 import { runChild, type ChildSpec, type Sink } from './child.ts';
 import { buildChildEnv } from './env.ts';
@@ -58,7 +60,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     // One rustc per pipelined crate (src/pipeline/), loaded only for a rustc
     // whose JSON is read and that has a rendezvous: the store's or the user's.
     const format = opts.rustcOutputFormat;
-    const pipe = format && (store?.root ?? io.env.SEEDWRAP_PIPELINE_DIR) && io.env.SEEDWRAP_PIPELINE !== 'off' ? (await import('../pipeline/index.ts')).preparePipeline({ args: child.args, env: child.env, cwd: io.cwd, storeRoot: store?.root, format, quitOnRmeta: opts.rustcQuitOnRmeta, inheritedEnv: io.env, warn: (line) => void io.stderr.write(`seedwrap: ${line}\n`), debug }) : undefined;
+    const pipe = format && (store?.root ?? io.env.SEEDWRAP_PIPELINE_DIR) && io.env.SEEDWRAP_PIPELINE !== 'off' ? (await import('../pipeline/index.ts')).preparePipeline({ args: child.args, env: child.env, cwd: io.cwd, storeRoot: store?.root, format, quitOnRmeta: opts.rustcQuitOnRmeta, inheritedEnv: io.env, shared: io.sharedRustc, warn: (line) => void io.stderr.write(`seedwrap: ${line}\n`), debug }) : undefined;
     let runs = 0;
     const run = (argv: string[]) => {
       // A retry (the store's, after exit 101 or a store failure) writes only its own stdout.
@@ -68,13 +70,27 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       const stderr = store ? store.watch(outputs.stderr) : outputs.stderr;
       return runChild({ program, args, env: child.env, cwd: io.cwd, stdin: io.stdin, ...outputs, stderr, format, quitOnRmeta: opts.rustcQuitOnRmeta, signal: io.signal, debug, keepExitCode: store ? (c) => c === 101 : undefined, onRustcLine: pipe?.onLine });
     };
+    // The worker's shared rustc (src/pipeline/shared.ts): the full command,
+    // none of this request's outputs, its own signal; the store's retries there.
+    const startShared = (hooks: SharedHooks) => {
+      const runShared = (argv: string[]) => {
+        hooks.reset();
+        const [first = '', ...rest] = argv;
+        const [program, args] = child.stable ? child.stable.wrap(first, rest, store?.binds) : [first, rest];
+        const ignore: Sink = () => {};
+        return runChild({ program, args, env: child.env, cwd: io.cwd, stdin: 'ignore', stdout: new Writable({ write: (_c, _e, cb) => cb() }), stderr: store ? store.watch(ignore) : ignore, rawStderr: hooks.rawLine, format, quitOnRmeta: false, signal: hooks.signal, debug, keepExitCode: store ? (c) => c === 101 : undefined, onRustcLine: hooks.onLine });
+      };
+      return runShared(child.args).then((c) => (store ? store.finish(c, runShared) : c));
+    };
     let code: number;
+    let taken: number | undefined;
     try {
-      code = (await pipe?.take(outputs, io.signal)) ?? (await run(child.args));
+      taken = await pipe?.take(outputs, io.signal, startShared);
+      code = taken ?? (await run(child.args));
     } finally {
       pipe?.close();
     }
-    if (store) {
+    if (store && !(pipe?.shared && taken !== undefined)) {
       discard = undefined;
       code = await store.finish(code, run);
       // A signal during the store's upkeep (after the child ended): the action is being cancelled.
