@@ -23,4 +23,10 @@ export interface Io {
   stdin: 'inherit' | 'ignore';
   /** Aborting kills the child (worker `cancel`); main then resolves. */
   signal?: AbortSignal;
+  /**
+   * A request of a worker that is not sandboxed (every request runs in the
+   * one execroot): a crate's metadata and full requests may share one rustc
+   * (src/pipeline/shared.ts).
+   */
+  sharedRustc?: boolean;
 }

@@ -41,7 +41,9 @@ export function receive(rv: Rendezvous, signal: AbortSignal | undefined, debug?:
     sock.on('error', (err: NodeJS.ErrnoException) => {
       // A stale socket left by a producer that was SIGKILLed.
       if (err.code === 'ECONNREFUSED') removeStaleSocket(rv.real);
-      settle({ kind: 'none', reason: err.code === 'ENOENT' ? 'no full compile of this crate is running' : describe(err), live: connected });
+      // A producer killed while we wait resets the connection (ECONNRESET) as often as it closes it: the same event.
+      const reason = err.code === 'ENOENT' ? 'no full compile of this crate is running' : connected && err.code === 'ECONNRESET' ? 'the producer ended before it sent the rmeta' : describe(err);
+      settle({ kind: 'none', reason, live: connected });
     });
     sock.on('close', () => {
       const m = decode(Buffer.concat(chunks));

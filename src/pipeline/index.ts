@@ -1,10 +1,12 @@
 import { describe } from '../errors.ts';
-import type { Sink } from '../wrapper/child.ts';
 import { processRustcLine, type LineAction, type RustcOutputFormat } from '../wrapper/rustcOutput.ts';
 import { signalExitCode } from '../wrapper/signals.ts';
 import { check, receive, writeRmeta } from './consumer.ts';
 import { takeMessage } from './finished.ts';
-import { decode } from './message.ts';
+import { decode, type Message } from './message.ts';
+import type { StartShared } from './shared.ts';
+import { writableOutputs } from './outputs.ts';
+import { takeShared, type Outputs, type SharedContext } from './sharedRequest.ts';
 import { Producer } from './producer.ts';
 import { flatArgs, rendezvousDir, rendezvousKey, sandboxDirOf, socketIn, type Rendezvous } from './rendezvous.ts';
 
@@ -22,7 +24,9 @@ export interface Pipeline {
    * (its rmeta written, its diagnostics replayed into the sinks), or
    * undefined: compile as usual. Always undefined for a full compile.
    */
-  take(out: { stderr: Sink; rawStderr?: Sink; onSpawn?: () => void }, signal?: AbortSignal): Promise<number | undefined>;
+  take(out: Outputs, signal?: AbortSignal, start?: StartShared): Promise<number | undefined>;
+  /** A non-sandboxed worker's request served by the shared rustc: the store's retries and upkeep ran there. */
+  shared?: boolean;
   /** The full compile's line hook for child.ts. */
   onLine?: (line: Buffer, kind: LineAction['kind']) => void;
   /** After the child (or instead of it): the producer stops listening. */
@@ -39,6 +43,8 @@ export interface PipelineContext {
   format: RustcOutputFormat;
   quitOnRmeta: boolean;
   inheritedEnv: Record<string, string | undefined>;
+  /** A request of a worker that is not sandboxed: both requests of a crate may share one rustc (shared.ts). */
+  shared?: boolean;
   warn: (line: string) => void;
   debug?: (line: string) => void;
 }
@@ -64,6 +70,47 @@ export function preparePipeline(ctx: PipelineContext): Pipeline | undefined {
     return undefined;
   }
   ctx.debug?.(`pipeline: ${ctx.quitOnRmeta ? 'metadata action' : 'full compile'} at ${rv.real}`);
+  const useMessage = (m: Message, out: Outputs, from: string): number | undefined => {
+    const ok = check(m, ctx.format, ctx.cwd);
+    if ('reason' in ok) return void ctx.debug?.(`pipeline: compiling itself: ${ok.reason}`);
+    try {
+      writeRmeta(ctx.cwd, ok.artifact, m.rmeta);
+    } catch (err) {
+      return void ctx.debug?.(`pipeline: compiling itself: cannot write ${ok.artifact}: ${describe(err)}`);
+    }
+    // From here on, exactly what runChild does with these lines under --rustc-quit-on-rmeta.
+    out.onSpawn?.();
+    for (const line of ok.lines) {
+      out.rawStderr?.(line);
+      const action = processRustcLine(line, ctx.format, true);
+      if (action.kind === 'write') out.stderr(action.bytes);
+    }
+    ctx.debug?.(`pipeline: took the rmeta ${ok.artifact} (${m.rmeta.length} bytes) from ${from}`);
+    return 0;
+  };
+  if (ctx.shared && sandboxDirOf(ctx.cwd) === undefined) {
+    // A non-sandboxed worker: one rustc for both requests, whichever comes first (shared.ts).
+    const key = rv.real.slice(place.dir.length + 1, -'.sock'.length);
+    const shared: SharedContext = { cwd: ctx.cwd, flat, format: ctx.format, rv: socketIn(place.dir, key, 'wsock'), ownRv: () => socketIn(place.dir, key, 'wsock'), finished: rv.finished, debug: ctx.debug, useMessage };
+    const release = () => {
+      rv.release();
+      shared.rv.release();
+    };
+    return {
+      shared: true,
+      async take(out, signal, start) {
+        try {
+          const code = await takeShared(ctx.quitOnRmeta ? 'M' : 'F', shared, out, signal, start);
+          // Compiling itself in the execroot meets the last build's read-only outputs as the shared rustc would.
+          if (code === undefined) writableOutputs(ctx.cwd, flat);
+          return code;
+        } finally {
+          release();
+        }
+      },
+      close: release,
+    };
+  }
   if (!ctx.quitOnRmeta) {
     const producer = new Producer(rv, { cwd: ctx.cwd, args: flat, leak: sandboxDirOf(ctx.cwd), debug: ctx.debug });
     producer.start();
@@ -85,22 +132,7 @@ export function preparePipeline(ctx: PipelineContext): Pipeline | undefined {
           }
         }
         if (got.kind === 'none') return void ctx.debug?.(`pipeline: compiling itself: ${got.reason}`);
-        const ok = check(got.message, ctx.format, ctx.cwd);
-        if ('reason' in ok) return void ctx.debug?.(`pipeline: compiling itself: ${ok.reason}`);
-        try {
-          writeRmeta(ctx.cwd, ok.artifact, got.message.rmeta);
-        } catch (err) {
-          return void ctx.debug?.(`pipeline: compiling itself: cannot write ${ok.artifact}: ${describe(err)}`);
-        }
-        // From here on, exactly what runChild does with these lines under --rustc-quit-on-rmeta.
-        out.onSpawn?.();
-        for (const line of ok.lines) {
-          out.rawStderr?.(line);
-          const action = processRustcLine(line, ctx.format, true);
-          if (action.kind === 'write') out.stderr(action.bytes);
-        }
-        ctx.debug?.(`pipeline: took the rmeta ${ok.artifact} (${got.message.rmeta.length} bytes) from ${from}`);
-        return 0;
+        return useMessage(got.message, out, from);
       } finally {
         rv.release();
       }

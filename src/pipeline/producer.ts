@@ -16,6 +16,8 @@ export interface ProducerContext {
   /** This action's sandbox directory: a prefix or rmeta naming it would differ in another sandbox. */
   leak: string | undefined;
   debug?: (line: string) => void;
+  /** The message once rustc reported the rmeta (or a refusal): the worker's shared rustc serves it itself (shared.ts). */
+  onPublish?: (message: Buffer) => void;
 }
 
 /**
@@ -117,6 +119,7 @@ export class Producer {
     this.served += this.waiting.size;
     for (const sock of this.waiting) sock.end(message);
     this.waiting.clear();
+    this.ctx.onPublish?.(message);
   }
 
   /**

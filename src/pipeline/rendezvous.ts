@@ -70,8 +70,9 @@ function unsafeDir(dir: string): string | undefined {
   return undefined;
 }
 
-export function socketIn(dir: string, key: string): Rendezvous {
-  const real = join(dir, `${key}.sock`);
+/** `ext` 'wsock': the worker's shared rustc (shared.ts), a protocol of its own beside the one-shot producer's. */
+export function socketIn(dir: string, key: string, ext = 'sock'): Rendezvous {
+  const real = join(dir, `${key}.${ext}`);
   const finished = join(dir, `${key}.msg`);
   if (real.length <= MAX_SOCKET_PATH) return { socket: real, real, finished, release: () => {} };
   const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);

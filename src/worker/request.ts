@@ -37,7 +37,7 @@ export async function executeRequest(req: WorkRequest, signal: AbortSignal, ctx:
     if (ctx.hook) argv = ctx.hook.prepare(argv, cwd);
     if (ctx.verbose) ctx.log(`request ${id} (${ctx.protocolName}) start in ${cwd}: ${JSON.stringify(argv)}`);
     if (!signal.aborted) {
-      const io: Io = { cwd, env: ctx.streams.env, stdout: output.stdout, stderr: output.stderr, stdin: 'ignore', signal };
+      const io: Io = { cwd, env: ctx.streams.env, stdout: output.stdout, stderr: output.stderr, stdin: 'ignore', signal, sharedRustc: req.sandboxDir === '' };
       code = await ctx.run(argv, io);
     }
   } catch (err) {

@@ -1,5 +1,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import type { SharedHooks } from '../pipeline/shared.ts';
 import { afterSuccess } from './afterSuccess.ts';
 import { runChild, type ChildSpec, type Sink } from './child.ts';
 import { buildChildEnv } from './env.ts';
@@ -59,7 +61,7 @@ export async function main(argv: readonly string[], io: Io, memo = true): Promis
     // One rustc per pipelined crate (src/pipeline/), loaded only for a rustc
     // whose JSON is read and that has a rendezvous: the store's or the user's.
     const format = opts.rustcOutputFormat;
-    const pipe = format && (store?.root ?? io.env.SEEDWRAP_PIPELINE_DIR) && io.env.SEEDWRAP_PIPELINE !== 'off' ? (await import('../pipeline/index.ts')).preparePipeline({ args: child.args, env: child.env, cwd: io.cwd, storeRoot: store?.root, format, quitOnRmeta: opts.rustcQuitOnRmeta, inheritedEnv: io.env, warn: (line) => void io.stderr.write(`seedwrap: ${line}\n`), debug }) : undefined;
+    const pipe = format && (store?.root ?? io.env.SEEDWRAP_PIPELINE_DIR) && io.env.SEEDWRAP_PIPELINE !== 'off' ? (await import('../pipeline/index.ts')).preparePipeline({ args: child.args, env: child.env, cwd: io.cwd, storeRoot: store?.root, format, quitOnRmeta: opts.rustcQuitOnRmeta, inheritedEnv: io.env, shared: io.sharedRustc, warn: (line) => void io.stderr.write(`seedwrap: ${line}\n`), debug }) : undefined;
     let runs = 0;
     const run = (argv: string[]) => {
       // A retry (the store's, after exit 101 or a store failure) writes only its own stdout.
@@ -69,10 +71,23 @@ export async function main(argv: readonly string[], io: Io, memo = true): Promis
       const stderr = store ? store.watch(outputs.stderr) : outputs.stderr;
       return runChild({ program, args, env: child.env, cwd: io.cwd, stdin: io.stdin, ...outputs, stderr, format, quitOnRmeta: opts.rustcQuitOnRmeta, signal: io.signal, debug, keepExitCode: store ? (c) => c === 101 : undefined, onRustcLine: pipe?.onLine });
     };
+    // The worker's shared rustc (src/pipeline/shared.ts): the full command,
+    // none of this request's outputs, its own signal; the store's retries there.
+    const startShared = (hooks: SharedHooks) => {
+      const runShared = (argv: string[]) => {
+        hooks.reset();
+        const [first = '', ...rest] = argv;
+        const [program, args] = child.stable ? child.stable.wrap(first, rest, store?.binds) : [first, rest];
+        const ignore: Sink = () => {};
+        return runChild({ program, args, env: child.env, cwd: io.cwd, stdin: 'ignore', stdout: new Writable({ write: (_c, _e, cb) => cb() }), stderr: store ? store.watch(ignore) : ignore, rawStderr: hooks.rawLine, format, quitOnRmeta: false, signal: hooks.signal, debug, keepExitCode: store ? (c) => c === 101 : undefined, onRustcLine: hooks.onLine });
+      };
+      return runShared(child.args).then((c) => (store ? store.finish(c, runShared) : c));
+    };
     let code: number;
     let meta: { args: string[]; done(): void } | undefined;
+    let taken: number | undefined;
     try {
-      const taken = await pipe?.take(outputs, io.signal);
+      taken = await pipe?.take(outputs, io.signal, startShared);
       // A metadata action that compiles itself works on a private copy of the crate's session (src/store/metaSeed.ts).
       if (taken === undefined && opts.rustcQuitOnRmeta) meta = store?.metaSeed?.();
       code = taken ?? (await run(meta?.args ?? child.args));
@@ -89,7 +104,7 @@ export async function main(argv: readonly string[], io: Io, memo = true): Promis
       io.stderr.write(`seedwrap: the remembered mount namespace check was wrong (${why}); running the action again\n`);
       return await main(argv, io, false);
     }
-    if (store) {
+    if (store && !(pipe?.shared && taken !== undefined)) {
       discard = undefined;
       code = await store.finish(code, run);
       // A signal during the store's upkeep (after the child ended): the action is being cancelled.
