@@ -115,16 +115,12 @@ function outside(dir: string, seen: string, cwd: string, pwd: string, ob: string
  * directory of the user's own elsewhere stays a store as it is.
  */
 function unknownLayout(dir: string, seen: string, cwd: string): StoreLocation {
-  const upstream = upstreamOutputBase(cwd);
-  // Two levels up is where an executor keeps its actions (`<build>`, upstream's
-  // `${output_base}` without external/); for a cwd one level below / that is / itself.
-  const build = dirname(dirname(cwd));
-  // Checked on where it really leads too (/proc/self/root/…, a link to the build directory).
-  const near = (p: string) => within(cwd, p) || (build !== '/' && within(p, build)) || within(p, upstream);
-  if (!isAbsolute(dir) || near(seen) || near(realOf(seen))) {
-    return { kind: 'cold', warn: false, reason: `${cwd} is not a Bazel execroot, sandbox or worker directory, and ${seen} would lie in or above it` };
-  }
-  return { kind: 'store', real: seen, rustcDir: seen };
+  // Not a Bazel shape (a remote executor's input root, a shell): nothing here
+  // says which directories are the build's own, and `${pwd}/../..` from a
+  // cwd one level below / is / itself (a test found seedwrap making
+  // /rustc-incremental as root). So the compile is cold on purpose (issue 16),
+  // unless the executor's own configuration names a store (src/executor/).
+  return { kind: 'cold', warn: false, reason: `${cwd} is not a Bazel execroot, sandbox or worker directory (and no executor store is configured), so ${seen} is not used as a store` };
 }
 
 /** Where `path` really leads: the real path of its deepest existing ancestor, the rest appended. */

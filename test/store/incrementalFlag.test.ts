@@ -123,7 +123,7 @@ describe('where the store really is: an allow-list on the validated layout', () 
     expect(locateStore(`${mine}/store`, cwd, layout, stable)).toEqual({ kind: 'store', real: `${mine}/store`, rustcDir: `${mine}/store` });
   });
 
-  it('an unknown layout (a remote executor\'s <build>/<id>/root): anything in or above the cwd or under upstream\'s ${output_base} goes cold, quietly', () => {
+  it('an unknown layout (a remote executor\'s <build>/<id>/root): every directory goes cold, quietly (no executor store configured)', () => {
     const build = tempDir();
     const root = made(build, '7f3a/root');
     const layout = bazelLayout(root);
@@ -133,7 +133,10 @@ describe('where the store really is: an allow-list on the validated layout', () 
     made(root, 'external');
     expect(locateStore(`${root}/rustc-incremental`, root, layout, undefined)).toMatchObject({ kind: 'cold', warn: false });
     expect(locateStore('bazel-out/k8/bin/incr', root, layout, undefined)).toEqual({ kind: 'action' });
+    // Anywhere else too: without a Bazel shape (and no executor store) the compile is cold on purpose (issue 16).
     const mine = tempDir();
-    expect(locateStore(`${mine}/store`, root, layout, undefined)).toEqual({ kind: 'store', real: `${mine}/store`, rustcDir: `${mine}/store` });
+    expect(locateStore(`${mine}/store`, root, layout, undefined)).toMatchObject({ kind: 'cold', warn: false });
+    // `${pwd}/../..` from a cwd one level below / is / itself: never a store made at the root.
+    expect(locateStore('/rustc-incremental', mine, bazelLayout(mine), undefined)).toMatchObject({ kind: 'cold', warn: false });
   });
 });
