@@ -11,7 +11,7 @@
  * kernel resolves that magic link to the pinned directory itself, so a parent
  * swapped for a symlink after the open is never walked through.
  */
-import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readdirSync, renameSync, rmdirSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { isSystemError } from './errors.ts';
 
 export type EntryKind = 'dir' | 'file' | 'symlink' | 'FIFO' | 'socket' | 'device' | 'other';
@@ -175,6 +175,33 @@ function openCheckedAfter(path: string, flags: number, mode: number): Opened {
   if (st.isFile()) return { fd, st };
   closeSync(fd);
   return { refused: kindOf(st) };
+}
+
+/**
+ * Takes a file another process of ours left for one reader (pipelining's
+ * messages and results): opened as openFile does (no link followed, no FIFO
+ * or device opened), only a regular file owned by this user, read whole,
+ * then unlinked so it serves once. Undefined when it is absent, refused, not
+ * ours, or cannot be unlinked (another reader took it first).
+ */
+export function takeOwnFile(path: string): { bytes: Buffer; st: Stats } | undefined {
+  let got: Opened;
+  try {
+    got = openFile(path, constants.O_RDONLY);
+  } catch {
+    return undefined;
+  }
+  if ('refused' in got) return undefined;
+  try {
+    if (process.getuid && got.st.uid !== process.getuid()) return undefined;
+    const bytes = readFileSync(got.fd);
+    unlinkSync(path);
+    return { bytes, st: got.st };
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(got.fd);
+  }
 }
 
 /** Creates a small file exclusively (O_EXCL never follows a link at the name); false if the name is taken. */

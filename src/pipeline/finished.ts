@@ -1,5 +1,6 @@
-import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { takeOwnFile } from '../fsSafe.ts';
 
 /**
  * The rmeta outlives its producer. Bazel 4.2.3 often runs a crate's
@@ -34,21 +35,7 @@ export function leaveMessage(path: string, message: Buffer): void {
 
 /** The message a finished producer left, taken (removed) so that it serves one metadata action; undefined if none. */
 export function takeMessage(path: string): Buffer | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return undefined;
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile() || (process.getuid && st.uid !== process.getuid())) return undefined;
-    const bytes = readFileSync(fd);
-    removeQuietly(path);
-    return bytes;
-  } finally {
-    closeSync(fd);
-  }
+  return takeOwnFile(path)?.bytes;
 }
 
 function sweep(dir: string): void {

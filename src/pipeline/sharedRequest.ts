@@ -1,6 +1,6 @@
-import { closeSync, constants, fstatSync, openSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { describe } from '../errors.ts';
+import { takeOwnFile } from '../fsSafe.ts';
 import type { Sink } from '../wrapper/child.ts';
 import { processRustcLine, type RustcOutputFormat } from '../wrapper/rustcOutput.ts';
 import { signalExitCode } from '../wrapper/signals.ts';
@@ -105,23 +105,6 @@ function leftBehind(want: Want, ctx: SharedContext): ((out: Outputs) => number |
 
 /** The `.done` result of a shared rustc no full request attached to; taken once, and only within FINAL_MAX_AGE_MS. */
 function takeDone(path: string): Buffer | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return undefined;
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile() || (process.getuid && st.uid !== process.getuid())) return undefined;
-    const bytes = readFileSync(fd);
-    try {
-      unlinkSync(path);
-    } catch (err) {
-      return void describe(err);
-    }
-    return Date.now() - st.mtimeMs <= FINAL_MAX_AGE_MS ? bytes : undefined;
-  } finally {
-    closeSync(fd);
-  }
+  const taken = takeOwnFile(path);
+  return taken && Date.now() - taken.st.mtimeMs <= FINAL_MAX_AGE_MS ? taken.bytes : undefined;
 }
