@@ -26,7 +26,13 @@ export async function runAsync(plan: Plan, root: string, chunks: Chunk[], countF
       onFile?.();
     }
   }
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, plan.names.length)) }, lane));
+  // Every lane is waited for before a failure or an interruption is passed on:
+  // Promise.all would reject at the first, while the other lanes' links are
+  // still in flight and land in the staging tree after abandon() removed it
+  // (a staging directory was left after SIGTERM in CI).
+  const lanes = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(limit, plan.names.length)) }, lane));
+  const failed = lanes.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
   return tally;
 }
 
