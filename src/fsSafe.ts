@@ -11,7 +11,7 @@
  * kernel resolves that magic link to the pinned directory itself, so a parent
  * swapped for a symlink after the open is never walked through.
  */
-import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { isSystemError } from './errors.ts';
 
 export type EntryKind = 'dir' | 'file' | 'symlink' | 'FIFO' | 'socket' | 'device' | 'other';
@@ -82,6 +82,43 @@ export function openSubdir(dir: DirHandle, name: string): DirHandle | undefined 
 
 export function closeDir(dir: DirHandle): void {
   closeSync(dir.fd);
+}
+
+/**
+ * Pins `base/rel`: `base` is opened (a symlink on its own path is followed),
+ * then each component of `rel` is made if missing and opened relative to the
+ * one before it with O_NOFOLLOW, so a directory on `rel` swapped for a symlink
+ * meanwhile is never followed (undefined then, or when one is not a directory).
+ * Needs /proc (the names go through /proc/self/fd).
+ */
+export function pinBelow(base: string, rel: string): DirHandle | undefined {
+  if (!VIA_PROC) return undefined;
+  let dir: DirHandle | undefined;
+  try {
+    dir = { fd: openSync(base, DIR_FLAGS & ~constants.O_NOFOLLOW), path: base };
+  } catch (err) {
+    if (isSystemError(err, 'ENOENT', 'ENOTDIR', 'ELOOP')) return undefined;
+    throw err;
+  }
+  for (const name of rel.split('/').filter((n) => n !== '' && n !== '.')) {
+    if (name === '..') {
+      closeDir(dir);
+      return undefined;
+    }
+    try {
+      mkdirSync(entryPath(dir, name));
+    } catch (err) {
+      if (!isSystemError(err, 'EEXIST')) {
+        closeDir(dir);
+        throw Object.assign(err as Error, { path: `${dir.path}/${name}` });
+      }
+    }
+    const next = openSubdir(dir, name);
+    closeDir(dir);
+    if (!next) return undefined;
+    dir = next;
+  }
+  return dir;
 }
 
 /** `use(dir)` on a pinned directory, closed afterwards; undefined when `path` is not a real directory. */

@@ -44,22 +44,49 @@ export interface StableCwd {
 export interface Bind {
   real: string;
   at: string;
+  /**
+   * `real` pinned by this descriptor (the store, src/store/index.ts): the
+   * child gets it as its fd 3 (`bindFds`), and the namespace runs nothing
+   * unless the bind at `at` is that very directory.
+   */
+  fd?: number;
+}
+
+/** The descriptors the child must inherit (as fd 3 on) for `wrap`'s binds. */
+export function bindFds(binds: readonly Bind[] | undefined): number[] {
+  return (binds ?? []).flatMap((b) => (b.fd === undefined ? [] : [b.fd]));
+}
+
+/** Each bind's three words for SCRIPT: source, mount point, and the pin to check it against (or `-`). */
+function bindSources(binds: readonly Bind[]): string[] {
+  let next = 3;
+  return binds.flatMap((b) => [b.real, b.at, b.fd === undefined ? '-' : `/proc/self/fd/${next++}`]);
 }
 
 // Runs inside the new namespace, as
-// `sh -c SCRIPT sh MOUNT BASE STABLE N [REAL AT]... PROGRAM ARGS...`.
+// `sh -c SCRIPT sh MOUNT BASE STABLE N [REAL AT PIN]... PROGRAM ARGS...`.
 // `.` is the sandbox directory: once the tmpfs hides it, only the kernel's
 // reference from our cwd still names it, hence --no-canonicalize. The N binds
 // come after it: their mount points lie in the tmpfs, their sources outside it.
 // util-linux's X-mount.mkdir makes each mount point (mount(8) since 2.23;
 // unshare's --propagation needs 2.27), so a mount is the only process per
 // step: a separate mkdir cost one more fork and exec each (issue 17 item 4).
+// A pinned bind (the store) carries a third word, its descriptor as the
+// shell sees it (`/proc/self/fd/3`, inherited through unshare), `-` for the
+// others: the bind resolves its source by path, so right after it the mount
+// point must be that very directory (`-ef`: the same device and inode, no
+// fork), or nothing runs (exit 125). A directory above the store swapped for a
+// symlink meanwhile then never chooses where rustc writes. Binding
+// `/proc/self/fd/3` itself with --no-canonicalize is refused (EINVAL: the
+// descriptor's mount belongs to the parent's mount namespace, not this copy;
+// util-linux 2.38.1 here). fds 3 and 4 are closed before the exec.
 const SCRIPT = [
   'mount=$1 base=$2 stable=$3 n=$4',
   'shift 4',
   '"$mount" -t tmpfs seedwrap-stable-cwd "$base" || exit 125',
   '"$mount" --no-canonicalize --bind -o X-mount.mkdir . "$stable" || exit 125',
-  'while [ "$n" -gt 0 ]; do "$mount" --bind -o X-mount.mkdir "$1" "$2" || exit 125; shift 2; n=$((n - 1)); done',
+  'while [ "$n" -gt 0 ]; do "$mount" --bind -o X-mount.mkdir "$1" "$2" || exit 125; [ "$3" = - ] || [ "$2" -ef "$3" ] || { echo "seedwrap: $1 changed while being bound at $2 (a directory on its path was swapped); nothing was run" >&2; exit 125; }; shift 3; n=$((n - 1)); done',
+  'exec 3<&- 4<&-',
   'cd "$stable" || exit 125',
   'exec "$@"',
 ].join('\n');
@@ -107,7 +134,7 @@ export function namespaceCwd(base: string, path: string, memoDir?: (path: string
       hidden: base,
       wrap: (program, args, binds = []) => [
         unshare,
-        [...namespaces, '--propagation', 'private', sh, '-c', SCRIPT, 'sh', mount, base, path, String(binds.length), ...binds.flatMap((b) => [b.real, b.at]), program, ...args],
+        [...namespaces, '--propagation', 'private', sh, '-c', SCRIPT, 'sh', mount, base, path, String(binds.length), ...bindSources(binds), program, ...args],
       ],
       recheck: recalled && memo ? () => recheck(unshare, memo) : undefined,
     },

@@ -1,8 +1,8 @@
 import { realpathSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import type { BazelLayout } from '../bazelLayout.ts';
 import { describe } from '../errors.ts';
-import { closeDir, openSubdir, withDir } from '../fsSafe.ts';
+import { closeDir, openSubdir, pinBelow, withDir, type DirHandle } from '../fsSafe.ts';
 import { type Bind, type StableCwd } from '../stableCwd.ts';
 import { crateCompile, dropSessions, hasFinishedSession, isExternalCrate, type CrateCompile } from './crateDir.ts';
 import { maybeEvict } from './evict.ts';
@@ -106,7 +106,7 @@ export function prepareStore(args: readonly string[], flag: IncrementalFlag, ctx
     return coldRun(args, flag, ctx, pwd, { store: flag.dir, crate: crate.crateName, mode: 'cold', reason: loc.reason });
   }
   try {
-    return storeRun(args, flag, ctx, { real: loc.real, rustcDir: loc.rustcDir, bind: loc.bind }, crate, settings, pwd);
+    return storeRun(args, flag, ctx, { real: loc.real, rustcDir: loc.rustcDir, bind: loc.bind, pinFrom: loc.pinFrom }, crate, settings, pwd);
   } catch (err) {
     // Anything the store's set-up did not foresee: one line and a cold compile, never the build.
     const why = `cannot be set up (${describe(err)})`;
@@ -119,6 +119,8 @@ interface Place {
   real: string;
   rustcDir: string;
   bind?: Bind;
+  /** The output base the store lies in, when the namespace binds it: set-up and the bind go through a pin from there. */
+  pinFrom?: string;
 }
 
 function storeRun(args: readonly string[], flag: IncrementalFlag, ctx: StoreContext, loc: Place, crate: CrateCompile, settings: StoreSettings, pwd: string): StoreRun {
@@ -128,8 +130,39 @@ function storeRun(args: readonly string[], flag: IncrementalFlag, ctx: StoreCont
   const report = () => ctx.debug?.(`store ${JSON.stringify({ ...line, ...(notes.length > 0 ? { notes } : {}) })}`);
   const partReal = join(loc.real, crate.partition);
   const partSeen = join(loc.rustcDir, crate.partition);
-  const setup = setUpStore(loc.real, crate.partition, crate.crateName, settings.minFreeBytes, note);
+  // Bound into a namespace: the store is pinned below the output base, each
+  // directory opened without following a symlink, and set-up and the bind
+  // both go through that descriptor, never through the path again (a
+  // directory above the store swapped for a symlink would otherwise choose
+  // where set-up and rustc write). Closed after finish (or discard).
+  let pin: DirHandle | undefined;
+  if (loc.bind && loc.pinFrom !== undefined) {
+    try {
+      pin = pinBelow(loc.pinFrom, relative(loc.pinFrom, loc.real));
+    } catch (err) {
+      const why = `cannot be written (${describe(err)})`;
+      ctx.warn(`store ${loc.real}: ${why}; compiling from cold in a fresh incremental directory`);
+      return coldRun(args, flag, ctx, pwd, { ...line, mode: 'cold', reason: why });
+    }
+    if (!pin) {
+      const why = 'a directory on its path is not a real directory (a symbolic link, or it changed while being opened)';
+      ctx.warn(`store ${loc.real}: ${why}; compiling from cold in a fresh incremental directory`);
+      return coldRun(args, flag, ctx, pwd, { ...line, mode: 'cold', reason: why });
+    }
+  }
+  const unpin = () => {
+    if (pin) closeDir(pin);
+    pin = undefined;
+  };
+  let setup: ReturnType<typeof setUpStore>;
+  try {
+    setup = setUpStore(loc.real, crate.partition, crate.crateName, settings.minFreeBytes, note, pin);
+  } catch (err) {
+    unpin();
+    throw err;
+  }
   if ('unusable' in setup) {
+    unpin();
     ctx.warn(`store ${loc.real}: ${setup.unusable}; compiling from cold in a fresh incremental directory`);
     return coldRun(args, flag, ctx, pwd, { ...line, mode: 'cold', reason: setup.unusable, ...(notes.length > 0 ? { notes } : {}) });
   }
@@ -153,7 +186,8 @@ function storeRun(args: readonly string[], flag: IncrementalFlag, ctx: StoreCont
   return {
     args: withIncrementalDir(args, flag, partSeen),
     root: loc.real,
-    binds: loc.bind ? [loc.bind] : [],
+    binds: loc.bind ? [{ ...loc.bind, fd: pin?.fd }] : [],
+    discard: unpin,
     watch: watcher.watch,
     metaSeed() {
       if (!managed) return undefined;
@@ -188,6 +222,7 @@ function storeRun(args: readonly string[], flag: IncrementalFlag, ctx: StoreCont
         await letSignalsArrive();
         return code;
       } finally {
+        unpin();
         report();
       }
     },

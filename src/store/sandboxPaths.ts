@@ -18,7 +18,7 @@ import type { Bind, StableCwd } from '../stableCwd.ts';
  * store over Bazel's execroot, sandboxes or workers.
  */
 export type StoreLocation =
-  | { kind: 'store'; real: string; rustcDir: string; bind?: Bind }
+  | { kind: 'store'; real: string; rustcDir: string; bind?: Bind; pinFrom?: string }
   /** The action's own directory, left as given (PR #3925's `--copy-seed` tree under bazel-out/); `warning` when it is thrown away with a sandbox. */
   | { kind: 'action'; warning?: string }
   /** A private temporary directory instead: refused (`warn`: one warning line), or an unknown layout (one debug line). */
@@ -84,7 +84,7 @@ export function locateStore(dir: string, cwd: string, layout: BazelLayout, stabl
   // never over one of the action's own inputs (base = the execroot).
   if (stable && seen !== real) {
     if (base === pwd && lstatOf(`${cwd}/${first}`)) return refuse(`${first} is one of the action's inputs in its execroot`);
-    return { kind: 'store', real, rustcDir: seen, bind: { real, at: seen } };
+    return { kind: 'store', real, rustcDir: seen, bind: { real, at: seen }, pinFrom: ob };
   }
   return { kind: 'store', real, rustcDir: real };
 }

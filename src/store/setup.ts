@@ -12,17 +12,24 @@ import { ownership, type Ownership } from './owner.ts';
  * directory is removed as an entry in a managed store, and makes any other
  * store unusable: rustc would write through it.
  */
-export function setUpStore(root: string, partition: string, crateName: string, minFreeBytes: number, note: (line: string) => void): { unusable: string } | { ownership: Ownership } {
+export function setUpStore(root: string, partition: string, crateName: string, minFreeBytes: number, note: (line: string) => void, pinned?: DirHandle): { unusable: string } | { ownership: Ownership } {
   try {
-    const link = linkInSharedDir(root);
-    if (link) return { unusable: `${link} is a symbolic link in a directory anyone can write (another user, or a sandboxed action where that directory is writable, may have put it there); name the real directory instead` };
-    makeDirs(root);
-    const real = realpathSync.native(root);
+    let real: string;
+    if (pinned) {
+      // Pinned already (pinStore): every step goes through its descriptor, never the path again.
+      real = `/proc/self/fd/${pinned.fd}`;
+    } else {
+      const link = linkInSharedDir(root);
+      if (link) return { unusable: `${link} is a symbolic link in a directory anyone can write (another user, or a sandboxed action where that directory is writable, may have put it there); name the real directory instead` };
+      makeDirs(root);
+      real = realpathSync.native(root);
+    }
     accessSync(real, constants.W_OK);
     const fs = statfsSync(real);
     const free = fs.bavail * fs.bsize;
     if (free < minFreeBytes) return { unusable: `only ${(free / 1048576).toFixed(1)} MiB free (SEEDWRAP_STORE_MIN_FREE_MB=${minFreeBytes / 1048576})` };
-    return withDir(real, (dir) => {
+    const inDir = <T>(use: (dir: DirHandle) => T): T | undefined => (pinned ? use(pinned) : withDir(real, use));
+    return inDir((dir) => {
       const owner = ownership(dir);
       const part = lstatOrNone(entryPath(dir, partition));
       if (part && !part.isDirectory()) {

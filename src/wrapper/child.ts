@@ -13,6 +13,8 @@ export interface ChildSpec {
   env: Record<string, string>;
   cwd: string;
   stdin: 'inherit' | 'ignore';
+  /** Descriptors the child inherits as its fd 3 on (the store's pin, stableCwd.ts's bindFds). */
+  extraFds?: number[];
   /** 'inherit' (our fd 1), a file descriptor (`--stdout-file`), or a stream (worker). */
   stdout: 'inherit' | number | Writable;
   stderr: Sink;
@@ -73,7 +75,7 @@ export function runChild(spec: ChildSpec): Promise<number> {
     const child = spawn(spec.program, spec.args, {
       cwd: spec.cwd,
       env: spec.env,
-      stdio: [spec.stdin, typeof spec.stdout === 'object' ? 'pipe' : spec.stdout, 'pipe'],
+      stdio: [spec.stdin, typeof spec.stdout === 'object' ? 'pipe' : spec.stdout, 'pipe', ...(spec.extraFds ?? [])],
     });
     let killedForMetadata = false;
     let forwardedSignal: ForwardedSignal | 'SIGKILL' | undefined;

@@ -16,7 +16,7 @@ import { runSeeding } from './seeding.ts';
 import { signalExitCode } from './signals.ts';
 import { bazelLayout, lstatOf, type BazelLayout } from '../bazelLayout.ts';
 import { locateStore } from '../store/sandboxPaths.ts';
-import { planStableCwd, type StableCwd } from '../stableCwd.ts';
+import { bindFds, planStableCwd, type StableCwd } from '../stableCwd.ts';
 import { findIncremental } from '../store/incrementalFlag.ts';
 import { parseSubsts } from './subst.ts';
 
@@ -69,7 +69,7 @@ export async function main(argv: readonly string[], io: Io, memo = true): Promis
       const [first = '', ...rest] = argv;
       const [program, args] = child.stable ? child.stable.wrap(first, rest, store?.binds) : [first, rest];
       const stderr = store ? store.watch(outputs.stderr) : outputs.stderr;
-      return runChild({ program, args, env: child.env, cwd: io.cwd, stdin: io.stdin, ...outputs, stderr, format, quitOnRmeta: opts.rustcQuitOnRmeta, signal: io.signal, debug, keepExitCode: store ? (c) => c === 101 : undefined, onRustcLine: pipe?.onLine });
+      return runChild({ program, args, extraFds: child.stable ? bindFds(store?.binds) : undefined, env: child.env, cwd: io.cwd, stdin: io.stdin, ...outputs, stderr, format, quitOnRmeta: opts.rustcQuitOnRmeta, signal: io.signal, debug, keepExitCode: store ? (c) => c === 101 : undefined, onRustcLine: pipe?.onLine });
     };
     // The worker's shared rustc (src/pipeline/shared.ts): the full command,
     // none of this request's outputs, its own signal; the store's retries there.
@@ -79,7 +79,7 @@ export async function main(argv: readonly string[], io: Io, memo = true): Promis
         const [first = '', ...rest] = argv;
         const [program, args] = child.stable ? child.stable.wrap(first, rest, store?.binds) : [first, rest];
         const ignore: Sink = () => {};
-        return runChild({ program, args, env: child.env, cwd: io.cwd, stdin: 'ignore', stdout: new Writable({ write: (_c, _e, cb) => cb() }), stderr: store ? store.watch(ignore) : ignore, rawStderr: hooks.rawLine, format, quitOnRmeta: false, signal: hooks.signal, debug, keepExitCode: store ? (c) => c === 101 : undefined, onRustcLine: hooks.onLine });
+        return runChild({ program, args, extraFds: child.stable ? bindFds(store?.binds) : undefined, env: child.env, cwd: io.cwd, stdin: 'ignore', stdout: new Writable({ write: (_c, _e, cb) => cb() }), stderr: store ? store.watch(ignore) : ignore, rawStderr: hooks.rawLine, format, quitOnRmeta: false, signal: hooks.signal, debug, keepExitCode: store ? (c) => c === 101 : undefined, onRustcLine: hooks.onLine });
       };
       return runShared(child.args).then((c) => (store ? store.finish(c, runShared) : c));
     };

@@ -9,7 +9,9 @@
  * with flock while it runs), so eviction and clean-up have real sessions to
  * act on.
  */
-import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { planStableCwd } from '../../src/stableCwd.ts';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
@@ -263,4 +265,70 @@ describe('store attacks, fresh sweep (fixture rustc)', () => {
       expect(r.stderr.toString()).toMatch(/"mode":"store"/);
     });
   });
+});
+
+/**
+ * Swaps `a` and `b` (a directory and a symlink) with renameat2's
+ * RENAME_EXCHANGE in a tight loop until killed: the path never goes missing,
+ * so set-up never makes it afresh, and every lookup sees one or the other.
+ */
+const SWAPPER = `
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+a, b = (os.fsencode(p) for p in sys.argv[1:3])
+AT_FDCWD, RENAME_EXCHANGE = -100, 2
+print('ready', flush=True)
+while True:
+    if libc.renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) != 0:
+        sys.exit(ctypes.get_errno())
+`;
+const PYTHON = ['/usr/bin/python3', '/bin/python3'].find((p) => existsSync(p));
+const canNamespace = planStableCwd({ kind: 'sandbox', outputBase: '/x', workspace: 'ws', execroot: '/x/execroot/ws', bazelOut: '/x/execroot/ws/bazel-out', actionDirs: '/x/sandbox' }).kind === 'stable';
+
+describe.runIf(canNamespace && PYTHON)('a directory above the store swapped for a symlink while compiles run (the store below a --sandbox_writable_path)', () => {
+  it('30 sandbox-shaped compiles, the store\'s parent exchanged with a symlink to a victim in a tight loop: the victim is untouched', async () => {
+    const w = world();
+    const ob = w.base;
+    const sandbox = join(ob, 'sandbox', 'linux-sandbox', '1', 'execroot', 'ws');
+    mkdirSync(sandbox, { recursive: true });
+    mkdirSync(join(sandbox, 'out'));
+    // The store `<ob>/rustc-incremental/myrepo`, named as rules_rust 0.9 does from the sandbox.
+    const parent = join(ob, 'rustc-incremental');
+    mkdirSync(join(parent, 'myrepo'), { recursive: true });
+    mkdirSync(join(w.victim, 'myrepo'));
+    writeFileSync(join(w.victim, 'myrepo', 'keep'), 'precious\n');
+    utimesSync(join(w.victim, 'myrepo', 'keep'), HOUR_AGO, HOUR_AGO);
+    utimesSync(join(w.victim, 'myrepo'), HOUR_AGO, HOUR_AGO);
+    utimesSync(w.victim, HOUR_AGO, HOUR_AGO);
+    symlinkSync(w.victim, join(ob, 'swap-link'));
+    const before = fingerprint(w.victim);
+    const script = join(ob, 'swapper.py');
+    writeFileSync(script, SWAPPER);
+    const swapper = spawn(PYTHON!, [script, parent, join(ob, 'swap-link')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const pid = swapper.pid!;
+    onCleanup(() => {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {}
+    });
+    await new Promise((ok) => swapper.stdout!.once('data', ok));
+    const codes: number[] = [];
+    const said: string[] = [];
+    try {
+      for (let i = 0; i < 30; i++) {
+        const r = await runMain(['--', w.rustc, 'app/lib.rs', '--crate-name=app', '--crate-type=rlib', '--out-dir=out', `-Cincremental=${ob}/sandbox/stable/execroot/ws/../../rustc-incremental/myrepo`], { cwd: sandbox, env: { TMPDIR: w.tmp, ...DEBUG } });
+        codes.push(r.exitCode);
+        said.push(r.stderr.toString());
+      }
+    } finally {
+      process.kill(pid, 'SIGKILL');
+      await new Promise((ok) => (swapper.exitCode !== null || swapper.signalCode !== null ? ok(undefined) : swapper.once('exit', ok)));
+    }
+    // Left as the swapper left it: put the real directory back where it was, for the fingerprint's sake.
+    if (lstatSync(parent).isSymbolicLink()) renameSync(join(ob, 'swap-link'), join(ob, 'tmp-real')), renameSync(parent, join(ob, 'swap-link')), renameSync(join(ob, 'tmp-real'), parent);
+    expect(fingerprint(w.victim)).toEqual(before);
+    // Every run either compiled (with the store or cold) or refused to run under a swapped bind; none wrote elsewhere.
+    for (const [i, code] of codes.entries()) expect(code === 0 || /changed while being bound/.test(said[i]!), said[i]).toBe(true);
+    expect(codes.filter((c) => c === 0).length).toBeGreaterThan(0);
+  }, 120_000);
 });
