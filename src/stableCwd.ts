@@ -75,8 +75,10 @@ function bindSources(binds: readonly Bind[]): string[] {
 // shell sees it (`/proc/self/fd/3`, inherited through unshare), `-` for the
 // others: the bind resolves its source by path, so right after it the mount
 // point must be that very directory (`-ef`: the same device and inode, no
-// fork), or nothing runs (exit 125). A directory above the store swapped for a
-// symlink meanwhile then never chooses where rustc writes. Binding
+// fork); if not, an empty tmpfs is mounted over it, so rustc keeps its flag
+// (the crate hash) but compiles cold into memory that ends with the
+// namespace. A directory above the store swapped for a symlink meanwhile
+// then never chooses where rustc writes, and the build does not fail. Binding
 // `/proc/self/fd/3` itself with --no-canonicalize is refused (EINVAL: the
 // descriptor's mount belongs to the parent's mount namespace, not this copy;
 // util-linux 2.38.1 here). fds 3 and 4 are closed before the exec.
@@ -85,7 +87,7 @@ const SCRIPT = [
   'shift 4',
   '"$mount" -t tmpfs seedwrap-stable-cwd "$base" || exit 125',
   '"$mount" --no-canonicalize --bind -o X-mount.mkdir . "$stable" || exit 125',
-  'while [ "$n" -gt 0 ]; do "$mount" --bind -o X-mount.mkdir "$1" "$2" || exit 125; [ "$3" = - ] || [ "$2" -ef "$3" ] || { echo "seedwrap: $1 changed while being bound at $2 (a directory on its path was swapped); nothing was run" >&2; exit 125; }; shift 3; n=$((n - 1)); done',
+  'while [ "$n" -gt 0 ]; do "$mount" --bind -o X-mount.mkdir "$1" "$2" || exit 125; [ "$3" = - ] || [ "$2" -ef "$3" ] || { echo "seedwrap: $1 changed while being bound at $2 (a directory on its path was swapped); compiling from cold in a private tmpfs over it" >&2; "$mount" -t tmpfs seedwrap-cold "$2" || exit 125; }; shift 3; n=$((n - 1)); done',
   'exec 3<&- 4<&-',
   'cd "$stable" || exit 125',
   'exec "$@"',

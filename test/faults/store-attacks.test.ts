@@ -328,7 +328,8 @@ describe.runIf(canNamespace && PYTHON)('a directory above the store swapped for 
     if (lstatSync(parent).isSymbolicLink()) renameSync(join(ob, 'swap-link'), join(ob, 'tmp-real')), renameSync(parent, join(ob, 'swap-link')), renameSync(join(ob, 'tmp-real'), parent);
     expect(fingerprint(w.victim)).toEqual(before);
     // Every run either compiled (with the store or cold) or refused to run under a swapped bind; none wrote elsewhere.
-    for (const [i, code] of codes.entries()) expect(code === 0 || /changed while being bound/.test(said[i]!), said[i]).toBe(true);
+    // Never a failed build: a swapped bind is covered by a private tmpfs, and that compile runs cold.
+    for (const [i, code] of codes.entries()) expect(code, said[i]).toBe(0);
     expect(codes.filter((c) => c === 0).length).toBeGreaterThan(0);
   }, 120_000);
 });
