@@ -52,7 +52,7 @@ describe('where the store really is: an allow-list on the validated layout', () 
       const upstream = external === 'dir' ? stable.path : `${ob}/sandbox/stable`;
       for (const dir of [`${upstream}/rustc-incremental`, `${stable.path}/../../rustc-incremental`]) {
         const seen = resolve(dir);
-        expect(locateStore(dir, cwd, layout, stable), `${external} ${dir}`).toEqual({ kind: 'store', real: `${ob}/rustc-incremental`, rustcDir: seen, bind: { real: `${ob}/rustc-incremental`, at: seen } });
+        expect(locateStore(dir, cwd, layout, stable), `${external} ${dir}`).toEqual({ kind: 'store', real: `${ob}/rustc-incremental`, rustcDir: seen, bind: { real: `${ob}/rustc-incremental`, at: seen }, pinFrom: ob });
       }
       // Without a namespace the child is given the real directory.
       expect(locateStore(`${ob}/sandbox/linux-sandbox/7/rustc-incremental`, cwd, layout, undefined)).toEqual({ kind: 'store', real: `${ob}/rustc-incremental`, rustcDir: `${ob}/rustc-incremental` });
