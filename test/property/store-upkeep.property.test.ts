@@ -97,7 +97,8 @@ function doPlant(p: Plant, store: string, outside: string[]): void {
   const at = join(dirs[p.at % dirs.length]!, p.name);
   try {
     if (p.kind === 'dir') mkdirSync(at);
-    else if (p.kind === 'file') writeFileSync(at, 'planted');
+    // wx: O_EXCL, so a name already taken by a planted FIFO is never opened (the open would wait for a reader for ever).
+    else if (p.kind === 'file') writeFileSync(at, 'planted', { flag: 'wx' });
     else if (p.kind === 'fifo') execFileSync('mkfifo', [at], { stdio: 'ignore' });
     else if (p.kind === 'link-out') symlinkSync(outside[p.target % outside.length]!, at);
     else if (p.kind === 'link-in') symlinkSync(dirs[p.target % dirs.length]!, at);
