@@ -215,6 +215,33 @@ function openCheckedAfter(path: string, flags: number, mode: number): Opened {
 }
 
 /**
+ * Replaces `path` with `bytes` atomically: a new file beside it (O_EXCL, which
+ * never follows a link at its name), then a rename, so a symlink planted at
+ * `path` is replaced, never written through, and a reader never sees half a
+ * file. On failure the new file is removed and the error thrown.
+ */
+export function replaceFile(path: string, bytes: Buffer, mode: number): void {
+  const temp = `${path}.seedwrap-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  let open = true;
+  try {
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
+    open = false;
+    closeSync(fd);
+    renameSync(temp, path);
+  } catch (err) {
+    // Never a second close: in the worker the number may already name another request's file.
+    if (open) closeSync(fd);
+    try {
+      unlinkSync(temp);
+    } catch {
+      // renamed, or gone
+    }
+    throw err;
+  }
+}
+
+/**
  * Takes a file another process of ours left for one reader (pipelining's
  * messages and results): opened as openFile does (no link followed, no FIFO
  * or device opened), only a regular file owned by this user, read whole,

@@ -1,7 +1,7 @@
-import { closeSync, constants, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { connect } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { describe } from '../errors.ts';
+import { replaceFile } from '../fsSafe.ts';
 import { processRustcLine, type RustcOutputFormat } from '../wrapper/rustcOutput.ts';
 import { LineSplitter } from '../wrapper/child.ts';
 import { changedInput } from './inputs.ts';
@@ -68,29 +68,7 @@ export function check(m: Message, format: RustcOutputFormat, cwd: string): { art
   return { artifact, lines };
 }
 
-/**
- * The rmeta into this action's own output path: a new file beside it, then a
- * rename, so a symlink planted at the path is replaced, never followed, and a
- * reader never sees half a file (O_EXCL does not follow a symlink either).
- */
+/** The rmeta into this action's own output path (fsSafe.replaceFile: a planted symlink is replaced, never followed). */
 export function writeRmeta(cwd: string, artifact: string, rmeta: Buffer): void {
-  const dest = resolve(cwd, artifact);
-  const temp = `${dest}.seedwrap-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o666);
-  let open = true;
-  try {
-    for (let off = 0; off < rmeta.length; ) off += writeSync(fd, rmeta, off);
-    open = false;
-    closeSync(fd);
-    renameSync(temp, dest);
-  } catch (err) {
-    // Never a second close: in the worker the number may already name another request's file.
-    if (open) closeSync(fd);
-    try {
-      unlinkSync(temp);
-    } catch {
-      // renamed, or gone
-    }
-    throw err;
-  }
+  replaceFile(resolve(cwd, artifact), rmeta, 0o666);
 }

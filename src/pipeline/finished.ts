@@ -1,6 +1,6 @@
-import { closeSync, constants, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { readdirSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { takeOwnFile } from '../fsSafe.ts';
+import { replaceFile, takeOwnFile } from '../fsSafe.ts';
 
 /**
  * The rmeta outlives its producer. Bazel 4.2.3 often runs a crate's
@@ -16,19 +16,12 @@ import { takeOwnFile } from '../fsSafe.ts';
 /** Older messages are swept by the next producer: a metadata action that never came (an action-cache hit, an unused rmeta). */
 const MAX_AGE_MS = 24 * 3600_000;
 
-/** Atomically: a new file beside it (O_EXCL, never through a symlink), then a rename. Failures only cost the later consumer its shortcut. */
+/** Atomically (fsSafe.replaceFile). Failures only cost the later consumer its shortcut. */
 export function leaveMessage(path: string, message: Buffer): void {
-  const temp = `${path}.${process.pid}-${Math.random().toString(36).slice(2)}`;
   try {
-    const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-    try {
-      for (let off = 0; off < message.length; ) off += writeSync(fd, message, off);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, path);
+    replaceFile(path, message, 0o600);
   } catch {
-    removeQuietly(temp);
+    // No message left: the consumer compiles itself.
   }
   sweep(dirname(path));
 }
@@ -53,13 +46,5 @@ function sweep(dir: string): void {
     } catch {
       // taken or swept by another action meanwhile
     }
-  }
-}
-
-function removeQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // already gone
   }
 }

@@ -60,7 +60,7 @@ export function locateStore(dir: string, cwd: string, layout: BazelLayout, stabl
   if (within(seen, `${pwd}/bazel-out`)) return { kind: 'action' };
   const sandboxed = layout.kind === 'sandbox' || layout.kind === 'worker';
   const throwaway: StoreLocation = { kind: 'action', warning: sandboxed ? `-C incremental=${dir} lies in the sandbox, which Bazel deletes after the action: rustc's state will be thrown away; ${WHAT_TO_WRITE}` : undefined };
-  if (layout.kind === 'unknown') return unknownLayout(dir, seen, cwd);
+  if (layout.kind === 'unknown') return unknownLayout(seen, cwd);
   if (!isAbsolute(dir)) return throwaway;
 
   const ob = layout.outputBase;
@@ -114,7 +114,7 @@ function outside(dir: string, seen: string, cwd: string, pwd: string, ob: string
  * `${output_base}` is ever written; a private temporary directory instead. An absolute
  * directory of the user's own elsewhere stays a store as it is.
  */
-function unknownLayout(dir: string, seen: string, cwd: string): StoreLocation {
+function unknownLayout(seen: string, cwd: string): StoreLocation {
   // Not a Bazel shape (a remote executor's input root, a shell): nothing here
   // says which directories are the build's own, and `${pwd}/../..` from a
   // cwd one level below / is / itself (a test found seedwrap making

@@ -61,25 +61,27 @@ export async function main(argv: readonly string[], io: Io, memo = true): Promis
     // One rustc per pipelined crate (src/pipeline/), loaded only for a rustc
     // whose JSON is read and that has a rendezvous: the store's or the user's.
     const format = opts.rustcOutputFormat;
-    const pipe = format && (store?.root ?? io.env.SEEDWRAP_PIPELINE_DIR) && io.env.SEEDWRAP_PIPELINE !== 'off' ? (await import('../pipeline/index.ts')).preparePipeline({ args: child.args, env: child.env, cwd: io.cwd, storeRoot: store?.root, format, quitOnRmeta: opts.rustcQuitOnRmeta, inheritedEnv: io.env, shared: io.sharedRustc, warn: (line) => void io.stderr.write(`seedwrap: ${line}\n`), debug }) : undefined;
+    const pipe = format && (store?.root ?? io.env.SEEDWRAP_PIPELINE_DIR) && io.env.SEEDWRAP_PIPELINE !== 'off' ? (await import('../pipeline/index.ts')).preparePipeline({ args: child.args, env: child.env, cwd: io.cwd, storeRoot: store?.root, format, quitOnRmeta: opts.rustcQuitOnRmeta, inheritedEnv: io.env, shared: io.sharedRustc, warn, debug }) : undefined;
     let runs = 0;
+    // The child's argv as it is started: through the stable cwd's namespace, with the store's binds.
+    const started = (argv: string[]) => {
+      const [first = '', ...rest] = argv;
+      const [program, args] = child.stable ? child.stable.wrap(first, rest, store?.binds) : [first, rest];
+      return { program, args, extraFds: child.stable ? bindFds(store?.binds) : undefined, env: child.env, cwd: io.cwd, format, debug, keepExitCode: store ? (c: number) => c === 101 : undefined };
+    };
     const run = (argv: string[]) => {
       // A retry (the store's, after exit 101 or a store failure) writes only its own stdout.
       if (runs++ > 0) outputs.restartStdout();
-      const [first = '', ...rest] = argv;
-      const [program, args] = child.stable ? child.stable.wrap(first, rest, store?.binds) : [first, rest];
       const stderr = store ? store.watch(outputs.stderr) : outputs.stderr;
-      return runChild({ program, args, extraFds: child.stable ? bindFds(store?.binds) : undefined, env: child.env, cwd: io.cwd, stdin: io.stdin, ...outputs, stderr, format, quitOnRmeta: opts.rustcQuitOnRmeta, signal: io.signal, debug, keepExitCode: store ? (c) => c === 101 : undefined, onRustcLine: pipe?.onLine });
+      return runChild({ ...started(argv), stdin: io.stdin, ...outputs, stderr, quitOnRmeta: opts.rustcQuitOnRmeta, signal: io.signal, onRustcLine: pipe?.onLine });
     };
     // The worker's shared rustc (src/pipeline/shared.ts): the full command,
     // none of this request's outputs, its own signal; the store's retries there.
     const startShared = (hooks: SharedHooks) => {
       const runShared = (argv: string[]) => {
         hooks.reset();
-        const [first = '', ...rest] = argv;
-        const [program, args] = child.stable ? child.stable.wrap(first, rest, store?.binds) : [first, rest];
         const ignore: Sink = () => {};
-        return runChild({ program, args, extraFds: child.stable ? bindFds(store?.binds) : undefined, env: child.env, cwd: io.cwd, stdin: 'ignore', stdout: new Writable({ write: (_c, _e, cb) => cb() }), stderr: store ? store.watch(ignore) : ignore, rawStderr: hooks.rawLine, format, quitOnRmeta: false, signal: hooks.signal, debug, keepExitCode: store ? (c) => c === 101 : undefined, onRustcLine: hooks.onLine });
+        return runChild({ ...started(argv), stdin: 'ignore', stdout: new Writable({ write: (_c, _e, cb) => cb() }), stderr: store ? store.watch(ignore) : ignore, rawStderr: hooks.rawLine, quitOnRmeta: false, signal: hooks.signal, onRustcLine: hooks.onLine });
       };
       return runShared(child.args).then((c) => (store ? store.finish(c, runShared) : c));
     };
