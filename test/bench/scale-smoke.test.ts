@@ -83,6 +83,24 @@ describe.runIf(haveTools)('bench/scale generator, smoke size', { timeout: TIMEOU
     }
   });
 
+  // rules_rust (0.9.0 and main) runs a pipelined library's two actions with the
+  // very same rustc command; rustc tracks --emit's paths for its session, so a
+  // metadata action with other paths can never load the full action's session
+  // and one rustc per crate can never pair them (the scale rules had that until
+  // 62ed43f, and every scale figure before it measured it).
+  it('runs a library\'s RustcMetadata and Rustc actions with the same rustc command (rules_rust_main flavor)', { timeout: TIMEOUT }, () => {
+    const r = bazel('aquery', 'mnemonic("Rustc|RustcMetadata", //vendor/itoa:itoa)', '--//rust:flavor=rules_rust_main', '--output=jsonproto');
+    expect(r.status, r.stderr.slice(-4000)).toBe(0);
+    const actions: { mnemonic: string; arguments: string[] }[] = JSON.parse(r.stdout).actions;
+    const byMnemonic = new Map(actions.map((a) => [a.mnemonic, a.arguments]));
+    expect([...byMnemonic.keys()].sort()).toEqual(['Rustc', 'RustcMetadata']);
+    const rustc = (argv: string[]) => argv.slice(argv.indexOf('--') + 1);
+    const wrapper = (argv: string[]) => argv.slice(0, argv.indexOf('--'));
+    expect(rustc(byMnemonic.get('RustcMetadata')!)).toEqual(rustc(byMnemonic.get('Rustc')!));
+    expect(rustc(byMnemonic.get('Rustc')!)).toContain('--emit=dep-info,link,metadata');
+    expect(wrapper(byMnemonic.get('RustcMetadata')!).join(' ')).toContain('--rustc-quit-on-rmeta true');
+  });
+
   it('builds as a Cargo workspace offline, and its test passes', { timeout: TIMEOUT }, () => {
     const env = { ...process.env, CARGO_TARGET_DIR: join(scratch, 'target'), RUSTFLAGS: '--cap-lints=warn', CARGO_TERM_COLOR: 'never' };
     const r = spawnSync(CARGO, ['build', '--offline', '-j2', '--workspace', '--all-targets'], { cwd: ws, encoding: 'utf8', env, maxBuffer: 64 << 20 });
