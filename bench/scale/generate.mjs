@@ -387,6 +387,20 @@ export const EDITS = {
       writeFileSync(join(dir, this.file(size)), `${readFileSync(join(dir, this.file(size)), 'utf8')}\n// scale bench comment edit ${k}\n`);
     },
   },
+  // A comment line inserted at the top of the same file: every span of the
+  // file moves. The appended comment above moves none, and with -Cincremental
+  // rustc 1.95 then writes a byte-identical rmeta (without it the rmeta
+  // changes: by hand, docs/benchmarks.md), so Bazel reruns no dependent's
+  // metadata action; this edit shows the case where it must.
+  commenttop: {
+    what: 'comment edit at the top of regex (a line inserted before line 1 of src/lib.rs: every span moves)',
+    file: (size) => `vendor/${size.comment}/src/lib.rs`,
+    apply(dir, k, size) {
+      const f = join(dir, this.file(size));
+      const text = readFileSync(f, 'utf8').replace(/^\/\/ scale bench top comment \d+\n/, '');
+      writeFileSync(f, `// scale bench top comment ${k}\n${text}`);
+    },
+  },
   signature: {
     what: 'public signature change in a middle crate (fp_index::sig_probe u32 <-> u64)',
     file: 'crates/fp_index/src/lib.rs',
