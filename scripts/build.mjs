@@ -168,18 +168,18 @@ async function buildChunk(n) {
   return chunk.outputFiles[0].text;
 }
 
-const main = await build({
-  ...common,
-  entryPoints: ['bin/seedwrap.ts'],
-  outfile,
-  write: false,
-  banner: { js: LAUNCHER },
-  plugins: [lazyChunks(false)],
-});
-const chunks = await Promise.all(LAZY.map((_, n) => chunkCode.get(n) ?? buildChunk(n)));
+// The main program is a chunk too, the last one (MAIN): the file's own
+// script is only the launcher and the loader, which compiles the main chunk
+// at once. So its code can come from the V8 code cache like the others
+// (Node compiles a script it loads itself without any cache); without a
+// cache it is compiled by new Function as the other chunks are.
+const MAIN = LAZY.length;
+const mainChunk = build({ ...common, entryPoints: ['bin/seedwrap.ts'], write: false, plugins: [lazyChunks(true)] }).then((r) => r.outputFiles[0].text);
+const chunks = await Promise.all([...LAZY.map((_, n) => chunkCode.get(n) ?? buildChunk(n)), mainChunk]);
 const ids = chunks.map((code) => createHash('sha256').update(code).digest('hex').slice(0, 16));
 const lines = chunks.map((code, n) => `//chunk ${n} ${JSON.stringify(code)} ${ids[n]}\n`);
-writeFileSync(outfile, main.outputFiles[0].text + lines.join(''));
+const script = `${LAUNCHER}\n"use strict";\n${LOADER.replace('module.exports = load;\n', `load(${MAIN});\n`)}`;
+writeFileSync(outfile, script + lines.join(''));
 chmodSync(outfile, 0o755);
 trainCodeCache(outfile, ids);
 

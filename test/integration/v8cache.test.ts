@@ -62,13 +62,14 @@ function setUp(): { dir: string; bundle: string; cache: string; run: () => Promi
 }
 
 describe.skipIf(TEST_BIN)('the V8 code cache beside the bundle', () => {
-  it('the build leaves one, mode 0644, with entries for the store\'s and pipelining\'s chunks', () => {
+  it('the build leaves one, with entries for the store\'s and pipelining\'s chunks and the main program (chunk 5)', () => {
     const text = readFileSync(`${BUNDLE}.v8cache`).subarray(0, 200).toString('latin1');
     const lines = text.slice(0, text.indexOf('\n\n')).split('\n');
     expect(lines[0]).toBe('seedwrap-v8cache 1');
     const ids = lines.slice(1).map((l) => l.split(' ')[0]);
     expect(ids).toContain(chunk(BUNDLE, 3).id);
     expect(ids).toContain(chunk(BUNDLE, 4).id);
+    expect(ids).toContain(chunk(BUNDLE, 5).id);
   });
 
   it('a trusted cache is used: the trojan made under the chunk\'s id runs (so the checks below are what keeps it out)', async () => {
