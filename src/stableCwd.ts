@@ -1,5 +1,5 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { closeSync, constants, existsSync, openSync, writeSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { type BazelLayout } from './bazelLayout.ts';
 import { forget, memoPath, recall, remember } from './namespaceMemo.ts';
 
@@ -31,14 +31,7 @@ export interface StableCwd {
    * Wraps the child's command line so it starts at `path`; each bind makes a
    * real directory (`real`) appear at `at` inside the namespace (the store).
    */
-  wrap(program: string, args: readonly string[], binds?: readonly Bind[], fstab?: string): [string, string[]];
-  /**
-   * `wrap` for a child that is started right away: with a pinned bind, all
-   * binds are mounted by one `mount --all` from an anonymous fstab file
-   * (`fstabFile`), one process fewer than a mount per bind. The child must
-   * inherit `fds` as its fd 3 on; `close` after the spawn.
-   */
-  start(program: string, args: readonly string[], binds?: readonly Bind[]): { program: string; args: string[]; fds: number[]; close(): void };
+  wrap(program: string, args: readonly string[], binds?: readonly Bind[]): [string, string[]];
   /**
    * Set when the namespace flags came from a memo instead of a probe in this
    * process: after a failed run, probes again; the reason when no namespace
@@ -71,71 +64,34 @@ function bindSources(binds: readonly Bind[]): string[] {
 }
 
 // Runs inside the new namespace, as
-// `sh -c SCRIPT sh MOUNT BASE STABLE N FSTAB [REAL AT PIN]... PROGRAM ARGS...`.
+// `sh -c SCRIPT sh MOUNT BASE STABLE N [REAL AT PIN]... PROGRAM ARGS...`.
 // `.` is the sandbox directory: once the tmpfs hides it, only the kernel's
 // reference from our cwd still names it, hence --no-canonicalize. The N binds
 // come after it: their mount points lie in the tmpfs, their sources outside it.
 // util-linux's X-mount.mkdir makes each mount point (mount(8) since 2.23;
 // unshare's --propagation needs 2.27), so a mount is the only process per
 // step: a separate mkdir cost one more fork and exec each (issue 17 item 4).
-// FSTAB `-`: one mount per bind. Otherwise FSTAB names an fstab (`fstabFile`,
-// as /proc/self/fd/N) listing `.` and every bind with X-mount.mkdir, and one
-// `mount --all` makes them all (issue 17 item 4: one process fewer). The
-// tmpfs stays a step of its own, checked before any bind: `mount --all` goes
-// on after a failed entry, and X-mount.mkdir would then make directories in
-// the real `<output_base>/sandbox`. mount(8) refuses an fstab that is a pipe
-// ("failed to parse"), hence a file.
 // A pinned bind (the store) carries a third word, its descriptor as the
 // shell sees it (`/proc/self/fd/3`, inherited through unshare), `-` for the
-// others: the bind resolves its source by path, so once the binds are made
-// the mount point must be that very directory (`-ef`: the same device and
-// inode, no fork); if not, an empty tmpfs is mounted over it, so rustc keeps
-// its flag (the crate hash) but compiles cold into memory that ends with the
+// others: the bind resolves its source by path, so right after it the mount
+// point must be that very directory (`-ef`: the same device and inode, no
+// fork); if not, an empty tmpfs is mounted over it, so rustc keeps its flag
+// (the crate hash) but compiles cold into memory that ends with the
 // namespace. A directory above the store swapped for a symlink meanwhile
 // then never chooses where rustc writes, and the build does not fail. Binding
 // `/proc/self/fd/3` itself with --no-canonicalize is refused (EINVAL: the
 // descriptor's mount belongs to the parent's mount namespace, not this copy;
-// util-linux 2.38.1 here). fds 3 to 6 are closed before the exec.
+// util-linux 2.38.1 here). fds 3 and 4 are closed before the exec.
 const SCRIPT = [
-  'mount=$1 base=$2 stable=$3 n=$4 fstab=$5',
-  'shift 5',
+  'mount=$1 base=$2 stable=$3 n=$4',
+  'shift 4',
   '"$mount" -t tmpfs seedwrap-stable-cwd "$base" || exit 125',
-  'if [ "$fstab" = - ]; then "$mount" --no-canonicalize --bind -o X-mount.mkdir . "$stable" || exit 125; else "$mount" --all --no-canonicalize --fstab "$fstab" || exit 125; fi',
-  'while [ "$n" -gt 0 ]; do { [ "$fstab" != - ] || "$mount" --bind -o X-mount.mkdir "$1" "$2" || exit 125; }; [ "$3" = - ] || [ "$2" -ef "$3" ] || { echo "seedwrap: $1 changed while being bound at $2 (a directory on its path was swapped); compiling from cold in a private tmpfs over it" >&2; "$mount" -t tmpfs seedwrap-cold "$2" || exit 125; }; shift 3; n=$((n - 1)); done',
-  'exec 3<&- 4<&- 5<&- 6<&-',
+  '"$mount" --no-canonicalize --bind -o X-mount.mkdir . "$stable" || exit 125',
+  'while [ "$n" -gt 0 ]; do "$mount" --bind -o X-mount.mkdir "$1" "$2" || exit 125; [ "$3" = - ] || [ "$2" -ef "$3" ] || { echo "seedwrap: $1 changed while being bound at $2 (a directory on its path was swapped); compiling from cold in a private tmpfs over it" >&2; "$mount" -t tmpfs seedwrap-cold "$2" || exit 125; }; shift 3; n=$((n - 1)); done',
+  'exec 3<&- 4<&-',
   'cd "$stable" || exit 125',
   'exec "$@"',
 ].join('\n');
-
-/** O_TMPFILE (Linux 3.11): an unnamed file in a directory; Node has no constant for it. */
-const O_TMPFILE = 0o20000000 | constants.O_DIRECTORY;
-
-/** A path as an fstab field: whitespace, `#` and `\\` as octal escapes (libmount unmangles them). */
-function fstabField(path: string): string {
-  return path.replace(/[ \t\n\r\v\f\\#]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
-}
-
-/**
- * The fstab for `mount --all`: `.` at `stable`, then each bind, as an
- * O_TMPFILE in the first pinned bind's directory (the store, which set-up
- * found writable), opened through its descriptor: a file with no name,
- * which nobody else can open, swap or leave behind. Undefined when there is
- * no pinned bind or the file system cannot make one (then a mount per bind).
- */
-export function fstabFile(stable: string, binds: readonly Bind[]): number | undefined {
-  const pinned = binds.find((b) => b.fd !== undefined);
-  if (!pinned || process.platform !== 'linux') return undefined;
-  let fd: number | undefined;
-  try {
-    fd = openSync(`/proc/self/fd/${pinned.fd}`, O_TMPFILE | constants.O_RDWR, 0o600);
-    const lines = [['.', stable], ...binds.map((b) => [b.real, b.at])].map(([from, at]) => `${fstabField(from!)} ${fstabField(at!)} none bind,X-mount.mkdir 0 0\n`);
-    writeSync(fd, lines.join(''));
-    return fd;
-  } catch {
-    if (fd !== undefined) closeSync(fd);
-    return undefined;
-  }
-}
 
 /**
  * Bazel actions often have no PATH, so the helpers are found by absolute path.
@@ -173,23 +129,15 @@ export function namespaceCwd(base: string, path: string, memoDir?: (path: string
   const chosen = chooseRemembered(unshare, memo);
   if ('reason' in chosen) return { kind: 'unavailable', reason: `no mount namespace can be created here: ${chosen.reason}` };
   const { flags: namespaces, recalled } = chosen;
-  const wrap = (program: string, args: readonly string[], binds: readonly Bind[] = [], fstab = '-'): [string, string[]] => [
-    unshare,
-    [...namespaces, '--propagation', 'private', sh, '-c', SCRIPT, 'sh', mount, base, path, String(binds.length), fstab, ...bindSources(binds), program, ...args],
-  ];
   return {
     kind: 'stable',
     stable: {
       path,
       hidden: base,
-      wrap,
-      start(program, args, binds = []) {
-        const pins = bindFds(binds);
-        // The fstab's descriptor comes after the pins; the script closes fds 3 to 6.
-        const fstab = pins.length <= 3 ? fstabFile(path, binds) : undefined;
-        const [cmd, argv] = wrap(program, args, binds, fstab === undefined ? '-' : `/proc/self/fd/${3 + pins.length}`);
-        return { program: cmd, args: argv, fds: fstab === undefined ? pins : [...pins, fstab], close: () => void (fstab !== undefined && closeSync(fstab)) };
-      },
+      wrap: (program, args, binds = []) => [
+        unshare,
+        [...namespaces, '--propagation', 'private', sh, '-c', SCRIPT, 'sh', mount, base, path, String(binds.length), ...bindSources(binds), program, ...args],
+      ],
       recheck: recalled && memo ? () => recheck(unshare, memo) : undefined,
     },
   };

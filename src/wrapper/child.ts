@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { SeedwrapError, describe } from '../errors.ts';
 import { notJsonError, processRustcLine, type LineAction, type RustcOutputFormat } from './rustcOutput.ts';
@@ -15,8 +15,6 @@ export interface ChildSpec {
   stdin: 'inherit' | 'ignore';
   /** Descriptors the child inherits as its fd 3 on (the store's pin, stableCwd.ts's bindFds). */
   extraFds?: number[];
-  /** Runs right after the spawn, started or not: closes descriptors made for this start only (the namespace's fstab). */
-  afterSpawn?: () => void;
   /** 'inherit' (our fd 1), a file descriptor (`--stdout-file`), or a stream (worker). */
   stdout: 'inherit' | number | Writable;
   stderr: Sink;
@@ -73,18 +71,12 @@ export function runChild(spec: ChildSpec): Promise<number> {
       }
     };
     spec = { ...spec, stderr: guard(spec.stderr), rawStderr: spec.rawStderr && guard(spec.rawStderr) };
-    let child: ChildProcess;
-    try {
-      checkNoNul(spec);
-      child = spawn(spec.program, spec.args, {
-        cwd: spec.cwd,
-        env: spec.env,
-        stdio: [spec.stdin, typeof spec.stdout === 'object' ? 'pipe' : spec.stdout, 'pipe', ...(spec.extraFds ?? [])],
-      });
-    } finally {
-      // The child has its copies (or never started): descriptors made for this start only are closed.
-      spec.afterSpawn?.();
-    }
+    checkNoNul(spec);
+    const child = spawn(spec.program, spec.args, {
+      cwd: spec.cwd,
+      env: spec.env,
+      stdio: [spec.stdin, typeof spec.stdout === 'object' ? 'pipe' : spec.stdout, 'pipe', ...(spec.extraFds ?? [])],
+    });
     let killedForMetadata = false;
     let forwardedSignal: ForwardedSignal | 'SIGKILL' | undefined;
     let nonJson = false;

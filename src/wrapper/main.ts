@@ -16,7 +16,7 @@ import { runSeeding } from './seeding.ts';
 import { signalExitCode } from './signals.ts';
 import { bazelLayout, lstatOf, type BazelLayout } from '../bazelLayout.ts';
 import { locateStore } from '../store/sandboxPaths.ts';
-import { planStableCwd, type StableCwd } from '../stableCwd.ts';
+import { bindFds, planStableCwd, type StableCwd } from '../stableCwd.ts';
 import { findIncremental } from '../store/incrementalFlag.ts';
 import { parseSubsts } from './subst.ts';
 
@@ -66,8 +66,8 @@ export async function main(argv: readonly string[], io: Io, memo = true): Promis
     // The child's argv as it is started: through the stable cwd's namespace, with the store's binds.
     const started = (argv: string[]) => {
       const [first = '', ...rest] = argv;
-      const wrapped = child.stable?.start(first, rest, store?.binds);
-      return { program: wrapped?.program ?? first, args: wrapped?.args ?? rest, extraFds: wrapped?.fds, afterSpawn: wrapped?.close, env: child.env, cwd: io.cwd, format, debug, keepExitCode: store ? (c: number) => c === 101 : undefined };
+      const [program, args] = child.stable ? child.stable.wrap(first, rest, store?.binds) : [first, rest];
+      return { program, args, extraFds: child.stable ? bindFds(store?.binds) : undefined, env: child.env, cwd: io.cwd, format, debug, keepExitCode: store ? (c: number) => c === 101 : undefined };
     };
     const run = (argv: string[]) => {
       // A retry (the store's, after exit 101 or a store failure) writes only its own stdout.
