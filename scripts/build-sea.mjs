@@ -38,7 +38,7 @@ function splitBundle(text) {
   const first = text.lastIndexOf('\n//chunk 0 "');
   if (first < 0) throw new Error('build-sea: the bundle has no //chunk lines');
   const chunks = text.slice(first + 1).split('\n').filter((l) => l !== '').map((line, n) => {
-    const m = /^\/\/chunk (\d+) (".*")$/.exec(line);
+    const m = /^\/\/chunk (\d+) (".*") [0-9a-f]{16}$/.exec(line);
     if (!m || Number(m[1]) !== n) throw new Error(`build-sea: unexpected chunk line ${n}: ${line.slice(0, 40)}`);
     return JSON.parse(m[2]);
   });

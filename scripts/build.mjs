@@ -5,7 +5,10 @@
 // absolute paths, no source maps, a pinned esbuild. CommonJS because Node
 // loads it faster than an ES module (see docs/dependencies.md).
 import { build } from 'esbuild';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -51,19 +54,78 @@ const chunkCode = new Map();
 // 100-200 ms and 220 MB, so there each chunk is a SEA asset `chunk-N` instead.
 // The file is read once per process: a store action loads two chunks (the
 // store's and pipelining's), and each read decoded the whole bundle again.
-const LOADER = `const { readFileSync } = require('node:fs');
-let text;
+//
+// V8 code cache (issue 17 item 4): each chunk line ends with an id, the first
+// 16 hex digits of the SHA-256 of the chunk's code. The build may leave
+// `<bundle>.v8cache` beside the bundle (see trainCodeCache below): V8's
+// compiled code of the chunks, one entry per id. V8 checks its own version
+// and flags but of the source only its length, so an entry is used only
+// under its chunk's id. A code cache is code: whoever writes it runs code in
+// every action. So nothing ever writes it at run time, and it is read only
+// when it is a regular file (opened without following a link, O_NONBLOCK so
+// a FIFO cannot block), of the bundle's owner, not writable by group or
+// others, at most 16 MiB; anything else, a missing file (a remote executor),
+// a file V8 rejects (another Node) or any error means today's compile with
+// new Function, silently. An empty entry compiles through node:vm without
+// cache (the build's training run records those).
+const LOADER = `const fs = require('node:fs');
+let text, cache;
 function source(n) {
   const sea = require('node:sea');
-  if (sea.isSea()) return sea.getAsset('chunk-' + n, 'utf8');
-  text ??= readFileSync(__filename, 'latin1');
+  if (sea.isSea()) return { code: sea.getAsset('chunk-' + n, 'utf8') };
+  text ??= fs.readFileSync(__filename, 'latin1');
   const tag = '\\n//chunk ' + n + ' ';
   const at = text.lastIndexOf(tag) + tag.length;
-  return JSON.parse(text.slice(at, text.indexOf('\\n', at)));
+  const line = text.slice(at, text.indexOf('\\n', at));
+  return { code: JSON.parse(line.slice(0, -17)), id: line.slice(-16) };
+}
+function readCache() {
+  const map = new Map();
+  let fd;
+  try {
+    const c = fs.constants;
+    fd = fs.openSync(__filename + '.v8cache', c.O_RDONLY | c.O_NOFOLLOW | c.O_NONBLOCK);
+    const st = fs.fstatSync(fd);
+    if (!st.isFile() || st.uid !== fs.statSync(__filename).uid || (st.mode & 0o022) !== 0 || st.size > 16777216) return map;
+    const buf = Buffer.allocUnsafe(st.size);
+    let got = 0;
+    for (let r; got < buf.length && (r = fs.readSync(fd, buf, got, buf.length - got, got)) > 0; ) got += r;
+    const head = buf.toString('latin1', 0, Math.min(got, 4096));
+    const end = head.indexOf('\\n\\n');
+    const lines = head.slice(0, end).split('\\n');
+    if (end < 0 || lines[0] !== 'seedwrap-v8cache 1') return map;
+    let off = end + 2;
+    for (const l of lines.slice(1)) {
+      const [id, len] = l.split(' ');
+      const size = Number(len);
+      if (!/^[0-9a-f]{16}$/.test(id) || !(size >= 0) || off + size > got) return new Map();
+      map.set(id, buf.subarray(off, off += size));
+    }
+  } catch {
+    return map;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+  return map;
+}
+function compile(n) {
+  const { code, id } = source(n);
+  if (id !== undefined) {
+    cache ??= readCache();
+    const data = cache.get(id);
+    if (data) {
+      try {
+        const vm = require('node:vm');
+        const script = new vm.Script('(function (module, exports, require, __seedwrapChunk) {' + code + '\\n})', { filename: 'seedwrap-chunk-' + n, cachedData: data.length > 0 ? data : undefined });
+        return script.runInThisContext();
+      } catch {}
+    }
+  }
+  return new Function('module', 'exports', 'require', '__seedwrapChunk', code);
 }
 function load(n) {
   const mod = { exports: {} };
-  new Function('module', 'exports', 'require', '__seedwrapChunk', source(n))(mod, mod.exports, require, load);
+  compile(n)(mod, mod.exports, require, load);
   return mod.exports;
 }
 module.exports = load;
@@ -106,15 +168,69 @@ async function buildChunk(n) {
   return chunk.outputFiles[0].text;
 }
 
-const main = await build({
-  ...common,
-  entryPoints: ['bin/seedwrap.ts'],
-  outfile,
-  write: false,
-  banner: { js: LAUNCHER },
-  plugins: [lazyChunks(false)],
-});
-const chunks = await Promise.all(LAZY.map((_, n) => chunkCode.get(n) ?? buildChunk(n)));
-const lines = chunks.map((code, n) => `//chunk ${n} ${JSON.stringify(code)}\n`);
-writeFileSync(outfile, main.outputFiles[0].text + lines.join(''));
+// The main program is a chunk too, the last one (MAIN): the file's own
+// script is only the launcher and the loader, which compiles the main chunk
+// at once. So its code can come from the V8 code cache like the others
+// (Node compiles a script it loads itself without any cache); without a
+// cache it is compiled by new Function as the other chunks are.
+const MAIN = LAZY.length;
+const mainChunk = build({ ...common, entryPoints: ['bin/seedwrap.ts'], write: false, plugins: [lazyChunks(true)] }).then((r) => r.outputFiles[0].text);
+const chunks = await Promise.all([...LAZY.map((_, n) => chunkCode.get(n) ?? buildChunk(n)), mainChunk]);
+const ids = chunks.map((code) => createHash('sha256').update(code).digest('hex').slice(0, 16));
+const lines = chunks.map((code, n) => `//chunk ${n} ${JSON.stringify(code)} ${ids[n]}\n`);
+const script = `${LAUNCHER}\n"use strict";\n${LOADER.replace('module.exports = load;\n', `load(${MAIN});\n`)}`;
+writeFileSync(outfile, script + lines.join(''));
 chmodSync(outfile, 0o755);
+trainCodeCache(outfile, ids);
+
+/**
+ * `<bundle>.v8cache`: V8's code for the chunks a store action compiles,
+ * recorded at build time by running one such action (rustc = /bin/true, in a
+ * temporary sandbox-shaped output base) under scripts/v8cache-train.cjs,
+ * which calls createCachedData() on each chunk's script as the process ends:
+ * the functions the action ran are in it, compiled. The build first writes a
+ * cache of empty entries, so the loader compiles every chunk through node:vm
+ * for the hook to see. Not byte-reproducible (V8's output) and not needed: it
+ * belongs to the Node that built it, and without it (or with another Node)
+ * the loader compiles as before. Never written anywhere but here.
+ */
+function trainCodeCache(bundle, ids) {
+  const cacheFile = `${bundle}.v8cache`;
+  rmSync(cacheFile, { force: true });
+  if (process.env.SEEDWRAP_NO_V8CACHE === '1') return;
+  const tmp = mkdtempSync(join(tmpdir(), 'seedwrap-v8cache-'));
+  try {
+    writeCache(cacheFile, ids.map((id) => [id, Buffer.alloc(0)]));
+    const ob = join(tmp, 'ob');
+    mkdirSync(join(ob, 'execroot', 'ws'), { recursive: true });
+    const cwd = join(ob, 'sandbox', 'linux-sandbox', '1', 'execroot', 'ws');
+    mkdirSync(join(cwd, 'out'), { recursive: true });
+    const out = join(tmp, 'out');
+    mkdirSync(out);
+    const r = spawnSync(process.execPath, [
+      '--require', join(root, 'scripts', 'v8cache-train.cjs'), bundle,
+      '--subst', 'pwd=${pwd}', '--subst', 'output_base=${output_base}', '--rustc-output-format', 'rendered', '--',
+      '/bin/true', 'app/lib.rs', '--crate-name=app', '--crate-type=rlib', '--emit=dep-info,link,metadata', '--out-dir=out', '-Cincremental=${output_base}/rustc-incremental',
+    ], { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SEEDWRAP_V8CACHE_OUT: out }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const entries = ids.flatMap((id, n) => {
+      const f = join(out, `seedwrap-chunk-${n}.bin`);
+      return existsSync(f) ? [[id, readFileSync(f)]] : [];
+    });
+    if (r.status !== 0 || entries.length === 0) {
+      rmSync(cacheFile, { force: true });
+      console.warn(`build: no V8 code cache (the training action ${r.status !== 0 ? `failed: ${r.stderr}` : 'compiled no chunk'}); the bundle compiles its chunks at run time`);
+      return;
+    }
+    writeCache(cacheFile, entries);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function writeCache(file, entries) {
+  const head = ['seedwrap-v8cache 1', ...entries.map(([id, data]) => `${id} ${data.length}`)].join('\n') + '\n\n';
+  const tmpFile = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmpFile, Buffer.concat([Buffer.from(head, 'latin1'), ...entries.map(([, data]) => data)]), { mode: 0o644 });
+  chmodSync(tmpFile, 0o644);
+  renameSync(tmpFile, file);
+}

@@ -16,12 +16,18 @@
 // Prints medians and each row's median minus node-spawn's (wall ms), the mean
 // CPU per run of the whole process tree, and the load average before and after.
 //
-// Usage: node bench/startup/store-action.mjs [--rounds 10] [--runs 10] BUNDLE_A [BUNDLE_B ...]
+// With --rusage the CPU is each run's own, to the microsecond: every run is
+// started by `bash -c '"$@"; times'`, whose `times` prints the user and system
+// time of its waited-for children (getrusage) with millisecond decimals; then
+// the CPU column is a median per run as well as a mean (bash's own start-up
+// is outside the figure, but inside the wall time of every row alike).
+//
+// Usage: node bench/startup/store-action.mjs [--rounds 10] [--runs 10] [--rusage] BUNDLE_A [BUNDLE_B ...]
 // Needs root or unprivileged user namespaces (as the store's namespace does).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -31,9 +37,12 @@ const opt = (name, dflt) => {
   argv.splice(i, 2);
   return v;
 };
+const rusageAt = argv.indexOf('--rusage');
+const rusage = rusageAt >= 0;
+if (rusage) argv.splice(rusageAt, 1);
 const rounds = opt('--rounds', 10);
 const runs = opt('--runs', 10);
-const bundles = argv;
+const bundles = argv.map((b) => resolve(b)); // the runs' cwd is the sandbox
 if (bundles.length === 0) {
   console.error('usage: store-action.mjs [--rounds N] [--runs N] BUNDLE...');
   process.exit(2);
@@ -77,18 +86,35 @@ const childTicks = () => {
 };
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const loadBefore = load();
+const cpuRuns = rows.map(() => []);
+// `times`' second line: the children's user and system time, e.g. `0m0.031s 0m0.012s`.
+const timesMs = (out) => {
+  const line = out.toString().trim().split('\n').at(-1);
+  const m = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/.exec(line);
+  if (!m) throw new Error(`unexpected times output: ${line}`);
+  return (Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4])) * 1000;
+};
 const once = (i) => {
   const cwd = sandbox();
   const c0 = childTicks();
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, rows[i].cmd(), { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = rusage
+    ? spawnSync('/bin/bash', ['-c', '"$@" >/dev/null; s=$?; times; exit $s', 'bash', process.execPath, ...rows[i].cmd()], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawnSync(process.execPath, rows[i].cmd(), { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  cpu[i] += (childTicks() - c0) * 10;
   if (r.status !== 0 || r.stderr.length > 0) throw new Error(`${rows[i].name}: exit ${r.status}: ${r.stderr}`);
+  if (rusage) {
+    const c = timesMs(r.stdout);
+    cpu[i] += c;
+    cpuRuns[i].push(c);
+  } else {
+    cpu[i] += (childTicks() - c0) * 10;
+  }
   return ms;
 };
 for (let i = 0; i < rows.length; i++) once(i); // warm-up
 cpu.fill(0);
+for (const c of cpuRuns) c.length = 0;
 for (let round = 0; round < rounds; round++) {
   for (let k = 0; k < runs; k++) {
     for (let j = 0; j < rows.length; j++) {
@@ -104,11 +130,13 @@ const median = (xs) => {
 const floor = median(times[0]);
 console.log(`${new Date().toISOString()} load ${loadBefore} -> ${load()}; ${rounds} rounds x ${runs} runs, node ${process.version}`);
 const cpuFloor = cpu[0] / times[0].length;
-console.log('row\tmedian ms\tp25\tp75\tminus node-spawn\tCPU ms/run\tCPU minus node-spawn');
+const cpuMedianFloor = rusage ? median(cpuRuns[0]) : 0;
+console.log(`row\tmedian ms\tp25\tp75\tminus node-spawn\tCPU ms/run\tCPU minus node-spawn${rusage ? '\tCPU median\tCPU median minus node-spawn' : ''}`);
 for (let i = 0; i < rows.length; i++) {
   const s = [...times[i]].sort((a, b) => a - b);
   const q = (p) => s[Math.floor(p * (s.length - 1))];
   const c = cpu[i] / times[i].length;
-  console.log(`${rows[i].name}\t${median(times[i]).toFixed(1)}\t${q(0.25).toFixed(1)}\t${q(0.75).toFixed(1)}\t${(median(times[i]) - floor).toFixed(1)}\t${c.toFixed(1)}\t${(c - cpuFloor).toFixed(1)}`);
+  const precise = rusage ? `\t${median(cpuRuns[i]).toFixed(2)}\t${(median(cpuRuns[i]) - cpuMedianFloor).toFixed(2)}` : '';
+  console.log(`${rows[i].name}\t${median(times[i]).toFixed(1)}\t${q(0.25).toFixed(1)}\t${q(0.75).toFixed(1)}\t${(median(times[i]) - floor).toFixed(1)}\t${c.toFixed(rusage ? 2 : 1)}\t${(c - cpuFloor).toFixed(rusage ? 2 : 1)}${precise}`);
 }
 rmSync(tmp, { recursive: true, force: true });

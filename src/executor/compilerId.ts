@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
@@ -34,7 +34,7 @@ export function compilerIdentity(args: readonly string[], cwd: string, env: Reco
   const r = spawnSync(binary, ['-vV'], { cwd, env: env as NodeJS.ProcessEnv, stdio: 'pipe', timeout: 60_000 });
   if (r.error || r.status !== 0) return { reason: `${program} -vV failed (${r.error?.message ?? r.stderr.toString().trim().split('\n').at(-1) ?? `exit ${r.status}`})` };
   const sysroot = resolve(cwd, sysrootArg(args) ?? dirname(dirname(realOr(binary))));
-  const id = createHash('sha256').update(r.stdout).update('\0').update(targetLibraries(sysroot).join('\n')).digest('hex').slice(0, 16);
+  const id = createHash().update(r.stdout).update('\0').update(targetLibraries(sysroot).join('\n')).digest('hex').slice(0, 16);
   known.set(key, id);
   return id;
 }
@@ -68,4 +68,14 @@ function realOr(path: string): string {
   } catch {
     return path;
   }
+}
+
+/**
+ * node:crypto, loaded only when the executor store hashes something: this
+ * module is bundled into the store's lazy chunk, and a top-level import made
+ * every store action pay node:crypto's load (about 3 ms of CPU on Node 20,
+ * src/sha256.ts; issue 17 item 4).
+ */
+function createHash() {
+  return (createRequire('/')('node:crypto') as typeof import('node:crypto')).createHash('sha256');
 }

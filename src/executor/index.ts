@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { existsSync, fstatSync, lstatSync, mkdirSync, statfsSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { BazelLayout } from '../bazelLayout.ts';
@@ -128,7 +128,7 @@ function ensureRealDir(dir: string, mode = 0o755): void {
  */
 function mountsWork(stable: StableCwd, cwd: string, bind: Bind, buildDir: string): string | undefined {
   const st = statSync(buildDir);
-  const mark = join(dirname(bind.real), `.seedwrap-mounts-ok-${createHash('sha256').update(`${buildDir}\0${st.dev}\0${statfsSync(buildDir).type}`).digest('hex').slice(0, 16)}`);
+  const mark = join(dirname(bind.real), `.seedwrap-mounts-ok-${createHash().update(`${buildDir}\0${st.dev}\0${statfsSync(buildDir).type}`).digest('hex').slice(0, 16)}`);
   if (isFile(mark)) return undefined;
   const failed = tryNamespace(stable, cwd, [bind]);
   if (failed) return failed;
@@ -158,4 +158,14 @@ function isFile(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * node:crypto, loaded only when the executor store hashes something: this
+ * module is bundled into the store's lazy chunk, and a top-level import made
+ * every store action pay node:crypto's load (about 3 ms of CPU on Node 20,
+ * src/sha256.ts; issue 17 item 4).
+ */
+function createHash() {
+  return (createRequire('/')('node:crypto') as typeof import('node:crypto')).createHash('sha256');
 }

@@ -1,6 +1,7 @@
 /**
  * The lazy chunks (worker, seeding engine, `seed` command) sit at the end of
- * dist/seedwrap.cjs as `//chunk N "..."` comments and are read back from the
+ * dist/seedwrap.cjs as `//chunk N "..." ID` comments (the last one the main
+ * program itself) and are read back from the
  * file itself when imported (scripts/build.mjs): they must load from a copy
  * of the file anywhere, nested ones (the worker's seeding engine) included.
  * With SEEDWRAP_TEST_BIN (the single executable) the copy is of that
@@ -36,7 +37,8 @@ describe('the lazy chunks of the built file', () => {
     const bytes = readFileSync(BUNDLE);
     expect(bytes.findIndex((b) => b > 0x7f)).toBe(-1);
     const chunkLines = bytes.toString('latin1').split('\n').filter((l) => /^\/\/chunk \d+ "/.test(l));
-    expect(chunkLines.map((l) => l.split(' ')[1])).toEqual(['0', '1', '2', '3', '4']);
+    // 0-4 the lazy chunks, 5 the main program (scripts/build.mjs, MAIN).
+    expect(chunkLines.map((l) => l.split(' ')[1])).toEqual(['0', '1', '2', '3', '4', '5']);
   });
 
   it('`seed` loads its chunk from a copy of the file', async () => {
