@@ -19,7 +19,21 @@
 //   npm run build
 //   node bench/scale/run.mjs [--rounds 3] [--smoke] [--variants plain,store,...]
 //        [--phases cold,bottom,top,comment,signature] [--breakdown [--breakdown-variants plain,store]]
-//        [--out DIR] [--keep] [--wrapper FILE]
+//        [--out DIR] [--keep] [--wrapper FILE] [--external-wrapper FILE] [--action-cpu]
+//
+// CPU: per Bazel build, the server's cutime+cstime over the build (every
+// action process it waited for, rustc included; the JVM's own work is not in
+// it). Variants only selectable by name (bench/scale/variants.mjs):
+// plain-off, plain-pipe (issue 17's one rustc per crate) and external (the
+// same rules with the wrapper binary given by --external-wrapper FILE). With
+// the wrapper's debug lines (RULES_RUST_PROCESS_WRAPPER_DEBUG=1 in the
+// variant's env) each build also counts its metadata actions that took their
+// rmeta, and lists from --profile when each crate's metadata action started
+// against its full compile.
+// --action-cpu: a Node preload (NODE_OPTIONS) in the seedwrap variants' compile
+// actions logs each action's CPU (its own and its waited-for children's, from
+// /proc/self/stat at exit) by crate and kind; a diagnostic (the preload costs
+// CPU itself), not for the measured ratios.
 //
 // --breakdown: after the first round, the one-shot Bazel variants of
 // --breakdown-variants (default plain,store) once more with the instruments of
@@ -30,22 +44,25 @@
 // --smoke: the small workspace, one round. Results (md + json) are rewritten
 // after every phase, so a run stopped early keeps what it measured.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EDITS, generate, realRustc, repo } from './generate.mjs';
 import { readLogs, writeInstruments } from './instrument.mjs';
-import { VARIANTS } from './variants.mjs';
+import { ALL_VARIANTS, VARIANTS } from './variants.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : dflt);
 const smoke = argv.includes('--smoke');
 const rounds = Number(opt('--rounds', smoke ? '1' : '3'));
 const wanted = opt('--variants');
-const variants = wanted ? wanted.split(',').map((n) => VARIANTS.find((v) => v.name === n) ?? fail(`unknown variant ${n}`)) : VARIANTS;
+const variants = wanted ? wanted.split(',').map((n) => ALL_VARIANTS.find((v) => v.name === n) ?? fail(`unknown variant ${n}`)) : VARIANTS;
 const PHASES = opt('--phases', 'cold,bottom,top,comment,signature').split(',');
 const outDir = opt('--out', join(repo, 'bench/scale/results'));
 const wrapper = opt('--wrapper', join(repo, 'dist/seedwrap.cjs'));
+const externalWrapper = opt('--external-wrapper');
+if (variants.some((v) => v.externalWrapper) && !externalWrapper) fail('the external variant needs --external-wrapper FILE');
+const actionCpu = argv.includes('--action-cpu');
 const COMMON = ['--jobs=2', '--color=no', '--curses=no', '--show_result=0'];
 
 function fail(msg) {
@@ -68,7 +85,7 @@ export function readProfile(file) {
   for (const e of events) {
     if (e.ph !== 'X') continue;
     const m = /^(?:Compiling|Running build script) (\S+)(?: \((\w+)\))?$/.exec(e.name ?? '');
-    if (e.cat === 'action processing' && m) actions.push({ label: m[1], mnemonic: m[2] ?? 'CargoBuildScriptRun', ms: e.dur / 1000 });
+    if (e.cat === 'action processing' && m) actions.push({ label: m[1], mnemonic: m[2] ?? 'CargoBuildScriptRun', ms: e.dur / 1000, start: e.ts / 1000 });
     if (e.cat === 'critical path component') critical.push({ name: e.name, ms: e.dur / 1000 });
   }
   const sum = (mn) => actions.filter((a) => a.mnemonic === mn).reduce((s, a) => s + a.ms, 0);
@@ -87,13 +104,90 @@ const root = mkdtempSync(join(tmpdir(), 'seedwrap-scale-'));
 const rustc = realRustc();
 process.stderr.write(`bench/scale: working in ${root}\n`);
 
+/** The Bazel server's children's CPU (cutime + cstime, USER_HZ 100) in seconds. */
+function childCpu(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[13]) + Number(f[14])) / 100;
+}
+
+/**
+ * From a build's stderr (Bazel prints each action's stderr after "INFO: From
+ * Compiling <label> (<mnemonic>):"), the wrapper's pipeline debug lines:
+ * per crate, whether its metadata action took the rmeta and from where.
+ */
+export function readPipelineLines(stderr) {
+  const crates = {};
+  const reasons = {};
+  let cur;
+  for (const line of stderr.split('\n')) {
+    const head = /^INFO: From Compiling (\S+) \((\w+)\):$/.exec(line);
+    if (head) cur = head[2] === 'RustcMetadata' ? head[1] : undefined;
+    else if (/^(INFO|WARNING|ERROR|DEBUG):/.test(line)) cur = undefined;
+    if (!cur) continue;
+    if (line.includes('pipeline: metadata action at')) crates[cur] ??= 'compiled itself';
+    const why = /pipeline: compiling itself: (.*)$/.exec(line) ?? /(pipelining: .*)$/.exec(line);
+    if (why) (reasons[cur] ??= []).push(why[1]);
+    if (line.includes('pipeline: took the rmeta')) crates[cur] = line.includes('from the running full compile') ? 'live' : 'left message';
+  }
+  const v = Object.values(crates);
+  return { crates, reasons, metas: v.length, live: v.filter((x) => x === 'live').length, left: v.filter((x) => x === 'left message').length };
+}
+
+/** Per crate with both actions in the build: the metadata action's start and end against its full compile's (ms). */
+function pairTimes(actions) {
+  const by = {};
+  for (const a of actions) if (a.mnemonic === 'Rustc' || a.mnemonic === 'RustcMetadata') (by[a.label] ??= {})[a.mnemonic] = a;
+  return Object.fromEntries(
+    Object.entries(by)
+      .filter(([, x]) => x.Rustc && x.RustcMetadata)
+      .map(([label, x]) => [label, { metaAfterFullStart: Math.round(x.RustcMetadata.start - x.Rustc.start), fullMs: Math.round(x.Rustc.ms), metaMs: Math.round(x.RustcMetadata.ms) }]),
+  );
+}
+
+function writeActionCpuPreload(file, log) {
+  writeFileSync(
+    file,
+    `'use strict';
+const argv = process.argv.slice(2);
+if (!argv.includes('--persistent_worker')) {
+  process.on('exit', () => {
+    try {
+      const fs = require('node:fs');
+      const f = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+      const cpu = (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+      const flat = argv.flatMap((a) => (a.startsWith('--crate-type=') || a.startsWith('--crate-name=') ? [a] : []));
+      const i = argv.indexOf('--crate-type');
+      const type = (flat.find((a) => a.startsWith('--crate-type=')) || '').slice(13) || (i >= 0 ? argv[i + 1] : '');
+      const j = argv.indexOf('--crate-name');
+      const crate = (flat.find((a) => a.startsWith('--crate-name=')) || '').slice(13) || (j >= 0 ? argv[j + 1] : '');
+      fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify({ crate, type, meta: argv.includes('--rustc-quit-on-rmeta'), cpu }) + '\\n');
+    } catch {}
+  });
+}
+`,
+  );
+}
+
 function bazelSide(v) {
   const ws = join(root, `ws-${v.name}`);
-  const size = generate(ws, { smoke, wrapper, rustc });
+  const size = generate(ws, { smoke, wrapper: v.externalWrapper ? externalWrapper : wrapper, rustc });
   const userRoot = join(root, `ob-${v.name}`);
   const flags = [...v.flags, ...COMMON];
   if (v.wrapperFlags?.length) flags.push(`--//rust:scale_wrapper_flags=${v.wrapperFlags.join(',')}`);
+  const baseEnv = [...(v.rustcEnv ?? [])];
+  const pipeDir = v.pipelineDir ? join(root, `pipe-${v.name}`) : undefined;
+  if (pipeDir) {
+    mkdirSync(pipeDir, { mode: 0o700 });
+    baseEnv.push(`SEEDWRAP_PIPELINE_DIR=${pipeDir}`);
+  }
+  const cpuLog = join(root, `action-cpu-${v.name}.log`);
+  if (actionCpu && !v.externalWrapper) {
+    const preload = join(root, `action-cpu-${v.name}.cjs`);
+    writeActionCpuPreload(preload, cpuLog);
+    baseEnv.push(`NODE_OPTIONS=--require=${preload}`);
+  }
   let outputBase;
+  let serverPid;
   const run = (args, extraEnv) => spawnSync('bazel', [`--output_user_root=${userRoot}`, '--max_idle_secs=3600', ...args], { cwd: ws, encoding: 'utf8', maxBuffer: 256 << 20, env: { ...process.env, ...extraEnv } });
   let n = 0;
   return {
@@ -101,9 +195,10 @@ function bazelSide(v) {
     ws,
     size,
     start() {
-      const r = run(['build', '--nobuild', '//...', ...flags, ...(v.rustcEnv?.length ? [`--//rust:rustc_env=${v.rustcEnv.join(',')}`] : [])]);
+      const r = run(['build', '--nobuild', '//...', ...flags, ...(baseEnv.length ? [`--//rust:rustc_env=${baseEnv.join(',')}`] : [])]);
       if (r.status !== 0) fail(`${v.name}: analysis failed:\n${r.stderr}`);
       outputBase = run(['info', 'output_base']).stdout.trim();
+      serverPid = Number(run(['info', 'server_pid']).stdout.trim());
       if (v.store) {
         mkdirSync(join(outputBase, v.store), { recursive: true });
         flags.push(`--sandbox_writable_path=${join(outputBase, v.store)}`);
@@ -112,6 +207,9 @@ function bazelSide(v) {
     clean() {
       const r = run(['clean']);
       if (r.status !== 0) fail(`${v.name}: bazel clean failed:\n${r.stderr}`);
+      // A cold build: no rmeta left by the last build's full compiles (a leaf
+      // crate's message would still match its unchanged sources).
+      if (pipeDir) for (const f of readdirSync(pipeDir)) rmSync(join(pipeDir, f), { force: true });
       for (const d of [v.store, ...(v.clear ?? [])].filter(Boolean)) {
         rmSync(join(outputBase, d), { recursive: true, force: true });
         if (d === v.store) mkdirSync(join(outputBase, d), { recursive: true });
@@ -119,14 +217,25 @@ function bazelSide(v) {
     },
     build(extra = { flags: [], rustcEnv: [] }) {
       const profile = join(root, `profile-${v.name}-${++n}.json`);
-      const env = [...(v.rustcEnv ?? []), ...extra.rustcEnv];
+      const env = [...baseEnv, ...extra.rustcEnv];
+      rmSync(cpuLog, { force: true });
+      const cpu0 = childCpu(serverPid);
       const t0 = performance.now();
       const r = run(['build', '//...', `--profile=${profile}`, ...flags, ...extra.flags, ...(env.length ? [`--//rust:rustc_env=${env.join(',')}`] : [])]);
       const ms = performance.now() - t0;
+      const cpu = childCpu(serverPid) - cpu0;
       if (r.status !== 0) fail(`${v.name}: build failed:\n${r.stderr.slice(-6000)}`);
       const p = readProfile(profile);
       rmSync(profile, { force: true });
-      return { ms, load: loadavg()[0], ...p, actions: undefined, topActions: p.actions.sort((a, b) => b.ms - a.ms).slice(0, 8) };
+      const pipeline = readPipelineLines(r.stderr);
+      const pairs = pairTimes(p.actions);
+      for (const [label, x] of Object.entries(pairs)) {
+        x.taken = pipeline.crates[label] ?? (pipeline.metas ? 'no line' : undefined);
+        if (pipeline.reasons[label]) x.why = pipeline.reasons[label].join('; ');
+      }
+      let actionCpuLog;
+      if (actionCpu && existsSync(cpuLog)) actionCpuLog = readFileSync(cpuLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      return { ms, cpu, load: loadavg()[0], ...p, actions: undefined, topActions: p.actions.sort((a, b) => b.ms - a.ms).slice(0, 8), took: pipeline.metas ? pipeline : undefined, pairs, actionCpu: actionCpuLog };
     },
     shutdown: () => run(['shutdown']),
   };
@@ -191,7 +300,7 @@ try {
       for (const s of order) {
         const b = s.build();
         results[s.v.name][phase].push(b);
-        process.stderr.write(`round ${r + 1} ${phase} ${s.v.name}: ${(b.ms / 1000).toFixed(2)} s (load ${b.load.toFixed(2)})${b.metaCount !== undefined ? ` meta ${b.metaCount}/${(b.metaMs / 1000).toFixed(1)} s, full ${b.fullCount}/${(b.fullMs / 1000).toFixed(1)} s, critical path ${(b.criticalMs / 1000).toFixed(1)} s` : ''}\n`);
+        process.stderr.write(`round ${r + 1} ${phase} ${s.v.name}: ${(b.ms / 1000).toFixed(2)} s${b.cpu !== undefined ? `, CPU ${b.cpu.toFixed(2)} s` : ''}${b.took ? `, metadata took ${b.took.live} live + ${b.took.left} left of ${b.took.metas}` : ''} (load ${b.load.toFixed(2)})${b.metaCount !== undefined ? ` meta ${b.metaCount}/${(b.metaMs / 1000).toFixed(1)} s, full ${b.fullCount}/${(b.fullMs / 1000).toFixed(1)} s, critical path ${(b.criticalMs / 1000).toFixed(1)} s` : ''}\n`);
       }
       writeReport(false);
     }
@@ -273,6 +382,68 @@ function writeReport(final) {
     md.push(`| variant | ${PHASES.join(' | ')} |`);
     md.push(`|---|${PHASES.map(() => '---').join('|')}|`);
     for (const n of names) md.push(`| ${n} ÷ ${cargoBase} | ${PHASES.map((p) => ratio(med(n, p), med(cargoBase, p))).join(' | ')} |`);
+  }
+  if (bazelNames.some((n) => PHASES.some((p) => med(n, p, 'cpu') !== undefined))) {
+    md.push('');
+    md.push("CPU of the whole build (the Bazel server's children's cutime+cstime over the build: every action, rustc included), medians; each build's value in brackets:");
+    md.push('');
+    md.push(`| variant | ${PHASES.join(' | ')} |`);
+    md.push(`|---|${PHASES.map(() => '---').join('|')}|`);
+    for (const n of bazelNames) md.push(`| ${n} | ${PHASES.map((p) => `${sec(med(n, p, 'cpu') * 1000)} [${results[n][p].map((b) => b.cpu?.toFixed(1)).join(', ')}]`).join(' | ')} |`);
+    const pairsOf = [
+      ['plain-pipe', 'plain-off'],
+      ['plain-pipe', 'external'],
+      ['plain-off', 'external'],
+    ].filter(([x, y]) => bazelNames.includes(x) && bazelNames.includes(y));
+    if (pairsOf.length) {
+      md.push('');
+      md.push('CPU ratios (medians; then wall):');
+      md.push('');
+      md.push(`| ratio | ${PHASES.map((p) => `${p} CPU | ${p} wall`).join(' | ')} |`);
+      md.push(`|---|${PHASES.map(() => '---|---').join('|')}|`);
+      for (const [x, y] of pairsOf) md.push(`| ${x} ÷ ${y} | ${PHASES.map((p) => `${ratio(med(x, p, 'cpu'), med(y, p, 'cpu'))} | ${ratio(med(x, p), med(y, p))}`).join(' | ')} |`);
+    }
+  }
+  const withTook = bazelNames.filter((n) => PHASES.some((p) => results[n][p].some((b) => b.took)));
+  if (withTook.length) {
+    md.push('');
+    md.push("Metadata actions that took their rmeta (the wrapper's debug lines): live from the running full compile + from the message a finished one left, of all metadata actions, per build:");
+    md.push('');
+    for (const n of withTook) for (const p of PHASES) md.push(`- ${n}, ${p}: ${results[n][p].map((b) => (b.took ? `${b.took.live} + ${b.took.left} of ${b.took.metas}` : '–')).join('; ')}`);
+    md.push('');
+    md.push('Metadata actions that compiled themselves, last build of each phase (start after its full compile\'s start, ms; full compile\'s duration):');
+    md.push('');
+    for (const n of withTook) {
+      for (const p of PHASES) {
+        const last = results[n][p].at(-1);
+        if (!last?.pairs) continue;
+        const own = Object.entries(last.pairs).filter(([, x]) => x.taken === 'compiled itself');
+        md.push(`- ${n}, ${p}: ${own.map(([l, x]) => `${l} ${x.metaAfterFullStart >= 0 ? '+' : ''}${x.metaAfterFullStart} (full ${x.fullMs}${x.why ? `; ${x.why}` : ''})`).join('; ') || 'none'}`);
+      }
+    }
+  }
+  const withCpuLog = bazelNames.filter((n) => PHASES.some((p) => results[n][p].some((b) => b.actionCpu)));
+  if (withCpuLog.length) {
+    md.push('');
+    md.push('--action-cpu (diagnostic, the preload included): CPU of the compile actions by kind, summed over the last build of each phase (count); the rest of the whole build is the build-script runs and anything else:');
+    md.push('');
+    const KINDS = ['metadata', 'full library', 'proc-macro', 'build script compile', 'binary'];
+    md.push(`| variant | phase | whole build | ${KINDS.join(' | ')} | rest |`);
+    md.push(`|---|---|---|${KINDS.map(() => '---').join('|')}|---|`);
+    const kindOf = (x) => (x.meta ? 'metadata' : x.type === 'proc-macro' ? 'proc-macro' : x.type === 'bin' ? (x.crate === 'build_script_build' ? 'build script compile' : 'binary') : 'full library');
+    for (const n of withCpuLog) {
+      for (const p of PHASES) {
+        const last = results[n][p].at(-1);
+        if (!last?.actionCpu) continue;
+        const sums = Object.fromEntries(KINDS.map((k) => [k, { cpu: 0, n: 0 }]));
+        for (const x of last.actionCpu) {
+          sums[kindOf(x)].cpu += x.cpu;
+          sums[kindOf(x)].n++;
+        }
+        const all = last.actionCpu.reduce((t, x) => t + x.cpu, 0);
+        md.push(`| ${n} | ${p} | ${last.cpu.toFixed(2)} s | ${KINDS.map((k) => `${sums[k].cpu.toFixed(2)} s (${sums[k].n})`).join(' | ')} | ${(last.cpu - all).toFixed(2)} s |`);
+      }
+    }
   }
   md.push('');
   md.push('Bazel, from --profile (medians): RustcMetadata actions summed (count), Rustc actions summed (count), critical path; ratios to plain.');

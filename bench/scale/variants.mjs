@@ -6,7 +6,11 @@
 //                                     empty before a cold build
 //     clear?: ['seedwrap-incremental'] other <output_base> dirs emptied before a cold build
 //     rustcEnv?: ['KEY=VALUE', ...]   added to every rustc action's environment
-//     wrapperFlags?: ['--flag', 'v']  added to every compile's seedwrap flags }
+//     wrapperFlags?: ['--flag', 'v']  added to every compile's seedwrap flags
+//     pipelineDir?: true              SEEDWRAP_PIPELINE_DIR=<a fresh 0700 dir of the
+//                                     bench's temp root> in every rustc action's env
+//     externalWrapper?: true          the workspace's wrapper is the binary given
+//                                     with --external-wrapper FILE instead of seedwrap }
 //   { name, kind: 'cargo', env: {...} }
 // e.g. a later pipelining feature of the store behind an env var:
 //   { ...STORE, name: 'store+rendezvous', rustcEnv: ['SEEDWRAP_RENDEZVOUS=1'] }
@@ -30,3 +34,16 @@ export const CARGO_INCR = { name: 'cargo-incr', kind: 'cargo', env: { CARGO_INCR
 export const CARGO_NOINCR = { name: 'cargo-noincr', kind: 'cargo', env: { CARGO_INCREMENTAL: '0' } };
 
 export const VARIANTS = [PLAIN, STORE, WORKER_STORE, TREE, CARGO_INCR, CARGO_NOINCR];
+
+// Only by name (--variants), for issue 17's one-rustc-per-crate goal
+// (docs/pipelining.md, design (a)); each with the wrapper's debug lines, so the
+// bench can count the metadata actions that took their rmeta:
+//   plain-off   seedwrap, SEEDWRAP_PIPELINE=off: both actions of a crate run rustc
+//   plain-pipe  seedwrap, SEEDWRAP_PIPELINE_DIR: the metadata action takes the rmeta
+//   external    another process_wrapper binary (--external-wrapper FILE, e.g. one
+//               built from rules_rust's util/process_wrapper), the same rules
+const DEBUG = 'RULES_RUST_PROCESS_WRAPPER_DEBUG=1';
+export const PLAIN_OFF = { name: 'plain-off', kind: 'bazel', flags: [MAIN, SANDBOX], rustcEnv: [DEBUG, 'SEEDWRAP_PIPELINE=off'] };
+export const PLAIN_PIPE = { name: 'plain-pipe', kind: 'bazel', flags: [MAIN, SANDBOX], rustcEnv: [DEBUG], pipelineDir: true };
+export const EXTERNAL = { name: 'external', kind: 'bazel', flags: [MAIN, SANDBOX], rustcEnv: [DEBUG], externalWrapper: true };
+export const ALL_VARIANTS = [...VARIANTS, PLAIN_OFF, PLAIN_PIPE, EXTERNAL];
