@@ -38,6 +38,8 @@ export interface PipelineContext {
   args: readonly string[];
   env: Readonly<Record<string, string>>;
   cwd: string;
+  /** Where rustc runs: the stable cwd inside the action's namespace, or `cwd` itself. */
+  rustcCwd?: string;
   /** The store's root when the store is active: the rendezvous lives under it. */
   storeRoot: string | undefined;
   format: RustcOutputFormat;
@@ -112,7 +114,7 @@ export function preparePipeline(ctx: PipelineContext): Pipeline | undefined {
     };
   }
   if (!ctx.quitOnRmeta) {
-    const producer = new Producer(rv, { cwd: ctx.cwd, args: flat, leak: sandboxDirOf(ctx.cwd), debug: ctx.debug });
+    const producer = new Producer(rv, { cwd: ctx.cwd, rustcCwd: ctx.rustcCwd, args: flat, leak: sandboxDirOf(ctx.cwd), debug: ctx.debug });
     producer.start();
     return { take: async () => undefined, onLine: producer.onLine, close: () => producer.close() };
   }

@@ -13,13 +13,36 @@ import { resolve } from 'node:path';
  */
 export type InputIds = Array<[path: string, id: string]>;
 
-export function inputIds(paths: Iterable<string>, cwd: string): InputIds {
-  return [...new Set(paths)].map((p) => [p, identity(resolve(cwd, p))]);
+/**
+ * Stands for the directory rustc ran in, in an input's absolute path: rustc
+ * names a build script's `OUT_DIR` files (`include!`) by the absolute path
+ * rules_rust gives it, `${pwd}/bazel-out/…`, i.e. inside each action's own
+ * sandbox, or under the stable cwd, which exists only inside the action's
+ * namespace. Each side finds the file below its own working directory (the
+ * stable cwd is a bind of it).
+ */
+const CWD = '${seedwrap:cwd}';
+
+/** `rustcCwd`: where rustc ran (the stable cwd, or `cwd` itself). */
+export function inputIds(paths: Iterable<string>, cwd: string, rustcCwd = cwd): InputIds {
+  return [...new Set(paths)].map((p): [string, string] => {
+    // A name that already looks like the token is never taken for it.
+    if (p.startsWith('${seedwrap:')) return [p, 'error:token'];
+    const rel = p.startsWith(`${rustcCwd}/`) ? p.slice(rustcCwd.length + 1) : undefined;
+    return rel === undefined ? [p, identity(resolve(cwd, p))] : [`${CWD}/${rel}`, identity(resolve(cwd, rel))];
+  });
 }
 
-/** The first input whose identity differs here, or undefined. */
+/**
+ * The first input whose identity differs here, or undefined. An input either
+ * side could not stat never counts as the same file: two errors say nothing
+ * about two contents.
+ */
 export function changedInput(ids: InputIds, cwd: string): string | undefined {
-  return ids.find(([p, id]) => identity(resolve(cwd, p)) !== id)?.[0];
+  return ids.find(([p, id]) => {
+    const here = p.startsWith(`${CWD}/`) ? resolve(cwd, p.slice(CWD.length + 1)) : resolve(cwd, p);
+    return id.startsWith('error:') || identity(here) !== id;
+  })?.[0];
 }
 
 function identity(path: string): string {

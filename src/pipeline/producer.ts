@@ -11,6 +11,8 @@ import type { Rendezvous } from './rendezvous.ts';
 export interface ProducerContext {
   /** The action's cwd: rustc's relative artifact paths resolve here (the stable cwd is a bind of it). */
   cwd: string;
+  /** Where rustc runs (the stable cwd), when not `cwd`: its absolute input paths start there. */
+  rustcCwd?: string;
   /** The child's argv, param files inlined: its `--extern` files are inputs the consumer checks (the sources come from the dep-info). */
   args: readonly string[];
   /** This action's sandbox directory: a prefix or rmeta naming it would differ in another sandbox. */
@@ -108,7 +110,7 @@ export class Producer {
     const prefix = Buffer.concat(this.prefix);
     const leak = this.ctx.leak;
     if (leak !== undefined && (prefix.includes(leak) || rmeta.includes(leak))) return this.refuse(`rustc's output names this action's sandbox ${leak}`);
-    const inputs = inputIds([...externPaths(this.ctx.args), ...sources], this.ctx.cwd);
+    const inputs = inputIds([...externPaths(this.ctx.args), ...sources], this.ctx.cwd, this.ctx.rustcCwd);
     return encode({ header: { v: 1, prefix: prefix.length, rmeta: rmeta.length, sha256: sha256(rmeta), inputs }, prefix, rmeta });
   }
 

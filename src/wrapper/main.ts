@@ -61,7 +61,7 @@ export async function main(argv: readonly string[], io: Io, memo = true): Promis
     // One rustc per pipelined crate (src/pipeline/), loaded only for a rustc
     // whose JSON is read and that has a rendezvous: the store's or the user's.
     const format = opts.rustcOutputFormat;
-    const pipe = format && (store?.root ?? io.env.SEEDWRAP_PIPELINE_DIR) && io.env.SEEDWRAP_PIPELINE !== 'off' ? (await import('../pipeline/index.ts')).preparePipeline({ args: child.args, env: child.env, cwd: io.cwd, storeRoot: store?.root, format, quitOnRmeta: opts.rustcQuitOnRmeta, inheritedEnv: io.env, shared: io.sharedRustc, warn, debug }) : undefined;
+    const pipe = format && (store?.root ?? io.env.SEEDWRAP_PIPELINE_DIR) && io.env.SEEDWRAP_PIPELINE !== 'off' ? (await import('../pipeline/index.ts')).preparePipeline({ args: child.args, env: child.env, cwd: io.cwd, rustcCwd: child.stable?.path, storeRoot: store?.root, format, quitOnRmeta: opts.rustcQuitOnRmeta, inheritedEnv: io.env, shared: io.sharedRustc, warn, debug }) : undefined;
     let runs = 0;
     // The child's argv as it is started: through the stable cwd's namespace, with the store's binds.
     const started = (argv: string[]) => {

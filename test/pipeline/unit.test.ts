@@ -1,7 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { depInfoPaths, externPaths } from '../../src/pipeline/inputs.ts';
+import { changedInput, depInfoPaths, externPaths, inputIds } from '../../src/pipeline/inputs.ts';
 import { decode, encode, sha256 } from '../../src/pipeline/message.ts';
 import { flatArgs, rendezvousKey, socketIn } from '../../src/pipeline/rendezvous.ts';
 import { tempDir } from '../helpers/tmp.ts';
@@ -80,6 +80,51 @@ describe('inputs and messages', () => {
     const d = join(tempDir(), 'app.d');
     writeFileSync(d, 'out/app.d: app/lib.rs app/my\\ mod.rs app/data.txt\n\nout/libapp.rmeta: app/lib.rs app/my\\ mod.rs app/data.txt\n\napp/lib.rs:\napp/my\\ mod.rs:\napp/data.txt:\n\n# env-dep:CARGO_PKG_NAME=app\n');
     expect(new Set(depInfoPaths(d))).toEqual(new Set(['app/lib.rs', 'app/my mod.rs', 'app/data.txt']));
+  });
+
+  // A build script's OUT_DIR file is named by its absolute path under the
+  // directory rustc ran in: each action's own sandbox, or the stable cwd that
+  // exists only in the action's namespace. Both actions' files are symlinks to
+  // the one file in the execroot.
+  it("an OUT_DIR input named under rustc's own cwd is found below each action's cwd", () => {
+    const top = tempDir();
+    const gen = join(top, 'execroot', 'generated.rs');
+    mkdirSync(join(top, 'execroot'));
+    writeFileSync(gen, 'pub const X: u32 = 1;\n');
+    const sandbox = (n: number) => {
+      const cwd = join(top, `sb${n}`, 'execroot', 'ws');
+      mkdirSync(join(cwd, 'out_dir'), { recursive: true });
+      symlinkSync(gen, join(cwd, 'out_dir', 'generated.rs'));
+      return cwd;
+    };
+    const [a, b] = [sandbox(1), sandbox(2)];
+    // Plain: rustc ran in the producer's sandbox.
+    const plain = inputIds([`${a}/out_dir/generated.rs`], a);
+    expect(plain[0]![0]).toBe('${seedwrap:cwd}/out_dir/generated.rs');
+    expect(changedInput(plain, b)).toBeUndefined();
+    // The stable cwd: a path that does not exist outside the namespace.
+    const stable = join(top, 'stable', 'execroot', 'ws');
+    const viaStable = inputIds([`${stable}/out_dir/generated.rs`], a, stable);
+    expect(changedInput(viaStable, b)).toBeUndefined();
+    // Another file in the consumer's sandbox (a regenerated OUT_DIR): changed.
+    const c = join(top, 'sb3', 'execroot', 'ws');
+    mkdirSync(join(c, 'out_dir'), { recursive: true });
+    writeFileSync(join(c, 'out_dir', 'generated.rs'), 'pub const X: u32 = 1;\n');
+    expect(changedInput(viaStable, c)).toBe('${seedwrap:cwd}/out_dir/generated.rs');
+  });
+
+  // Before: a file neither side could stat (here, the stable cwd's path taken
+  // literally) had the identity "error:ENOENT" on both, and was taken as
+  // unchanged, so a message left by an earlier build could stand for a
+  // compile whose generated source had changed since.
+  it('an input that cannot be read on either side never counts as unchanged', () => {
+    const top = tempDir();
+    const elsewhere = join(tempDir(), 'stable', 'out_dir', 'generated.rs');
+    const missing = inputIds([elsewhere], top);
+    expect(missing[0]![1]).toMatch(/^error:/);
+    expect(changedInput(missing, top)).toBe(elsewhere);
+    // A name that already looks like the token is never read as one.
+    expect(changedInput(inputIds(['${seedwrap:cwd}/x.rs'], top), top)).toBe('${seedwrap:cwd}/x.rs');
   });
 
   it('finds --extern files in both spellings and skips sysroot crates', () => {
