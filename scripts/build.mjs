@@ -198,8 +198,15 @@ function trainCodeCache(bundle, ids) {
   const cacheFile = `${bundle}.v8cache`;
   rmSync(cacheFile, { force: true });
   if (process.env.SEEDWRAP_NO_V8CACHE === '1') return;
-  const tmp = mkdtempSync(join(tmpdir(), 'seedwrap-v8cache-'));
+  // The cache is optional: nothing here may fail the build (an unusable
+  // TMPDIR, a failed spawn), only say so in one line.
+  const noCache = (why) => {
+    rmSync(cacheFile, { force: true });
+    console.warn(`build: no V8 code cache (${String(why).trim().split('\n')[0]}); the bundle compiles its chunks at run time`);
+  };
+  let tmp;
   try {
+    tmp = mkdtempSync(join(tmpdir(), 'seedwrap-v8cache-'));
     writeCache(cacheFile, ids.map((id) => [id, Buffer.alloc(0)]));
     const ob = join(tmp, 'ob');
     mkdirSync(join(ob, 'execroot', 'ws'), { recursive: true });
@@ -217,13 +224,14 @@ function trainCodeCache(bundle, ids) {
       return existsSync(f) ? [[id, readFileSync(f)]] : [];
     });
     if (r.status !== 0 || entries.length === 0) {
-      rmSync(cacheFile, { force: true });
-      console.warn(`build: no V8 code cache (the training action ${r.status !== 0 ? `failed: ${r.stderr}` : 'compiled no chunk'}); the bundle compiles its chunks at run time`);
+      noCache(r.status !== 0 ? `the training action failed: ${r.error?.message ?? (r.stderr?.toString().trim().split('\n').at(-1) || `exit ${r.status ?? r.signal}`)}` : 'the training action compiled no chunk');
       return;
     }
     writeCache(cacheFile, entries);
+  } catch (e) {
+    noCache(e instanceof Error ? e.message : e);
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
   }
 }
 
