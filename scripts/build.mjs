@@ -64,7 +64,10 @@ const chunkCode = new Map();
 // every action. So nothing ever writes it at run time, and it is read only
 // when it is a regular file (opened without following a link, O_NONBLOCK so
 // a FIFO cannot block), of the bundle's owner, not writable by group or
-// others, at most 16 MiB; anything else, a missing file (a remote executor),
+// others, at most 16 MiB, in a directory group and others may not write (in
+// a sticky one such as /tmp anyone may add the name: a hard link to a file
+// of the bundle's owner with other content, where fs.protected_hardlinks is
+// 0); anything else, a missing file (a remote executor),
 // a file V8 rejects (another Node) or any error means today's compile with
 // new Function, silently. An empty entry compiles through node:vm without
 // cache (the build's training run records those).
@@ -86,7 +89,7 @@ function readCache() {
     const c = fs.constants;
     fd = fs.openSync(__filename + '.v8cache', c.O_RDONLY | c.O_NOFOLLOW | c.O_NONBLOCK);
     const st = fs.fstatSync(fd);
-    if (!st.isFile() || st.uid !== fs.statSync(__filename).uid || (st.mode & 0o022) !== 0 || st.size > 16777216) return map;
+    if (!st.isFile() || st.uid !== fs.statSync(__filename).uid || (st.mode & 0o022) !== 0 || st.size > 16777216 || (fs.statSync(__dirname).mode & 0o022) !== 0) return map;
     const buf = Buffer.allocUnsafe(st.size);
     let got = 0;
     for (let r; got < buf.length && (r = fs.readSync(fd, buf, got, buf.length - got, got)) > 0; ) got += r;
