@@ -180,6 +180,33 @@ describe.skipIf(TEST_BIN)('attack2: the V8 code cache loader', () => {
   });
 });
 
+describe.skipIf(TEST_BIN)('attack2: a damaged cache of the right Node and ids', () => {
+  // Known gap, not fixed: V8 release builds neither write nor check a
+  // checksum of a code cache (--verify-snapshot-checksum is for debug
+  // builds), so damage past V8's header (here the second half of each entry
+  // zeroed, as a torn copy or a zero-filled block after a crash leaves it)
+  // is deserialized: SIGTRAP/SIGSEGV, a hang, or wrong code running. An
+  // integrity check in the loader costs 0.2 ms (sampled) to 1.6 ms (every
+  // word) of CPU per action of the 5-7 ms the cache saves (attack2, measured).
+  // `it.fails`: it passes while the gap is there and tells when it is closed.
+  it.fails('falls back to compiling, silently', async () => {
+    const t = setUp();
+    const buf = Buffer.from(readFileSync(`${BUNDLE}.v8cache`));
+    const end = buf.indexOf('\n\n') + 2;
+    let off = end;
+    for (const line of buf.toString('latin1', 0, end - 2).split('\n').slice(1)) {
+      const n = Number(line.split(' ')[1]);
+      buf.fill(0, off + Math.floor(n / 2), off + n);
+      off += n;
+    }
+    writeFileSync(t.cache, buf);
+    chmodSync(t.cache, 0o644);
+    const r = await execa(NODE, ['--', t.bundle, '--', '/bin/echo', 'ok'], { cwd: t.dir, reject: false, timeout: 20_000 });
+    expect(r.exitCode, r.stderr.slice(0, 200)).toBe(0);
+    expect(r.stdout).toBe('ok');
+  });
+});
+
 describe.skipIf(TEST_BIN)('attack2: the build when the code cache cannot be trained', () => {
   it('an unusable TMPDIR: the build still succeeds with a working bundle, no cache, and one line saying so', async () => {
     const dir = tempDir();
