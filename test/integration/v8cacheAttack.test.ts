@@ -166,6 +166,23 @@ describe.skipIf(TEST_BIN)('attack2: the V8 code cache loader', () => {
     expect(r.trojan).toBe(false);
   });
 
+  it.runIf(ROOT_USER)('in a user namespace (as linux-sandbox makes) every unmapped owner reads as the overflow uid: another user\'s cache in a sticky directory beside a bundle of a third user is still refused', async () => {
+    const t = setUp(0o1777);
+    chownSync(t.bundle, 1002, 1002);
+    writeFileSync(t.cache, trojanFile());
+    chmodSync(t.cache, 0o644);
+    chownSync(t.cache, 1001, 1001); // any local user may create it in a sticky directory
+    const marker = join(t.dir, 'out', 'trojan-ran');
+    const r = await execa('unshare', ['--user', '--map-root-user', NODE, '-e', `
+      const fs = require('node:fs');
+      process.stdout.write(JSON.stringify([fs.statSync(process.argv[1]).uid, fs.statSync(process.argv[1] + '.v8cache').uid]));
+    `, t.bundle], { reject: false });
+    expect(r.stdout, r.stderr).toBe('[65534,65534]');
+    const run = await execa('unshare', ['--user', '--map-root-user', NODE, '--', t.bundle, 'seed', join(t.dir, 'src'), join(t.dir, 'out', 'dest'), '--json'], { cwd: t.dir, reject: false, env: { SEEDWRAP_TEST_TROJAN: marker } });
+    expect(existsSync(marker), run.stderr).toBe(false);
+    expect(run.exitCode, run.stderr).toBe(0);
+  });
+
   it.runIf(ROOT_USER)('a bundle of a non-root owner: only that owner\'s cache counts, root\'s is refused', async () => {
     const t = setUp();
     chownSync(t.bundle, 65534, 65534);
