@@ -87,9 +87,10 @@ function readCache() {
   let fd;
   try {
     const c = fs.constants;
+    if ((fs.statSync(__dirname).mode & 0o022) !== 0) return map;
     fd = fs.openSync(__filename + '.v8cache', c.O_RDONLY | c.O_NOFOLLOW | c.O_NONBLOCK);
     const st = fs.fstatSync(fd);
-    if (!st.isFile() || st.uid !== fs.statSync(__filename).uid || (st.mode & 0o022) !== 0 || st.size > 16777216 || (fs.statSync(__dirname).mode & 0o022) !== 0) return map;
+    if (!st.isFile() || st.uid !== fs.statSync(__filename).uid || (st.mode & 0o022) !== 0 || st.size > 16777216) return map;
     const buf = Buffer.allocUnsafe(st.size);
     let got = 0;
     for (let r; got < buf.length && (r = fs.readSync(fd, buf, got, buf.length - got, got)) > 0; ) got += r;
