@@ -224,6 +224,24 @@ describe.skipIf(TEST_BIN)('attack2: a damaged cache of the right Node and ids', 
   });
 });
 
+describe.skipIf(TEST_BIN)('attack2: the single executable', () => {
+  it('never reads a cache beside it, even a trusted one with the trojan under the chunk\'s id', async () => {
+    const dir = tempDir();
+    chmodSync(dir, 0o755);
+    const sea = join(dir, 'seedwrap');
+    const b = await execa(NODE, [join(ROOT, 'scripts/build-sea.mjs'), sea], { reject: false });
+    expect(b.exitCode, b.stderr).toBe(0);
+    writeFileSync(`${sea}.v8cache`, trojanFile());
+    chmodSync(`${sea}.v8cache`, 0o644);
+    mkdirSync(join(dir, 'src'));
+    writeFileSync(join(dir, 'src', 'a'), 'a');
+    const marker = join(dir, 'trojan-ran');
+    const r = await execa(sea, ['seed', join(dir, 'src'), join(dir, 'dest'), '--json'], { cwd: dir, reject: false, env: { SEEDWRAP_TEST_TROJAN: marker } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(existsSync(marker)).toBe(false);
+  }, 180_000);
+});
+
 describe.skipIf(TEST_BIN)('attack2: the build when the code cache cannot be trained', () => {
   it('an unusable TMPDIR: the build still succeeds with a working bundle, no cache, and one line saying so', async () => {
     const dir = tempDir();
