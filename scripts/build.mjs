@@ -64,10 +64,12 @@ const chunkCode = new Map();
 // every action. So nothing ever writes it at run time, and it is read only
 // when it is a regular file (opened without following a link, O_NONBLOCK so
 // a FIFO cannot block), of the bundle's owner, not writable by group or
-// others, at most 16 MiB, in a directory group and others may not write (in
-// a sticky one such as /tmp anyone may add the name: a hard link to a file
-// of the bundle's owner with other content, where fs.protected_hardlinks is
-// 0); anything else, a missing file (a remote executor),
+// others, at most 16 MiB, and not in a sticky directory others may write
+// (/tmp: there anyone may add the name, but not replace the bundle: a hard
+// link to a file of the bundle's owner with other content where
+// fs.protected_hardlinks is 0, or in a user namespace, where every unmapped
+// owner reads as 65534, any user's own file; whoever may write a directory
+// without the sticky bit may replace the bundle itself); anything else, a missing file (a remote executor),
 // a file V8 rejects (another Node) or any error means today's compile with
 // new Function, silently. An empty entry compiles through node:vm without
 // cache (the build's training run records those).
@@ -87,7 +89,8 @@ function readCache() {
   let fd;
   try {
     const c = fs.constants;
-    if ((fs.statSync(__dirname).mode & 0o022) !== 0) return map;
+    const dm = fs.statSync(__dirname).mode;
+    if ((dm & 0o1000) !== 0 && (dm & 0o022) !== 0) return map;
     fd = fs.openSync(__filename + '.v8cache', c.O_RDONLY | c.O_NOFOLLOW | c.O_NONBLOCK);
     const st = fs.fstatSync(fd);
     if (!st.isFile() || st.uid !== fs.statSync(__filename).uid || (st.mode & 0o022) !== 0 || st.size > 16777216) return map;

@@ -85,6 +85,13 @@ describe.skipIf(TEST_BIN)('attack2: the V8 code cache loader', () => {
     expect(r.trojan).toBe(false);
   });
 
+  it('a group-writable directory without the sticky bit (a umask-002 dist/) keeps its cache: whoever may write there may replace the bundle too', async () => {
+    const t = setUp(0o775);
+    writeFileSync(t.cache, trojanFile());
+    chmodSync(t.cache, 0o644);
+    expect((await t.run()).trojan).toBe(true);
+  });
+
   it('a cache beside a symlink to the bundle (a chain of two, in a directory an attacker owns) is not read; the real path\'s sibling is', async () => {
     const t = setUp();
     const evil = join(t.dir, 'evil');
