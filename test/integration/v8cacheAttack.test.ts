@@ -14,6 +14,15 @@ import { BUNDLE, NODE, ROOT, TEST_BIN } from '../helpers/wrapper.ts';
 
 const SEED_COMMAND = 2;
 const ROOT_USER = process.getuid?.() === 0;
+/** `unshare --user --map-root-user` works here (not in every container). */
+const USERNS = ROOT_USER && (() => {
+  try {
+    execFileSync('unshare', ['--user', '--map-root-user', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 function chunk(bundle: string, n: number): { code: string; id: string } {
   const line = readFileSync(bundle, 'latin1').split('\n').find((l) => l.startsWith(`//chunk ${n} "`))!;
@@ -173,7 +182,7 @@ describe.skipIf(TEST_BIN)('attack2: the V8 code cache loader', () => {
     expect(r.trojan).toBe(false);
   });
 
-  it.runIf(ROOT_USER)('in a user namespace (as linux-sandbox makes) every unmapped owner reads as the overflow uid: another user\'s cache in a sticky directory beside a bundle of a third user is still refused', async () => {
+  it.runIf(USERNS)('in a user namespace (as linux-sandbox makes) every unmapped owner reads as the overflow uid: another user\'s cache in a sticky directory beside a bundle of a third user is still refused', async () => {
     const t = setUp(0o1777);
     chownSync(t.bundle, 1002, 1002);
     writeFileSync(t.cache, trojanFile());
