@@ -69,9 +69,10 @@ const chunkCode = new Map();
 // link to a file of the bundle's owner with other content where
 // fs.protected_hardlinks is 0, or in a user namespace, where every unmapped
 // owner reads as 65534, any user's own file; whoever may write a directory
-// without the sticky bit may replace the bundle itself); anything else, a missing file (a remote executor),
-// a file V8 rejects (another Node) or any error means today's compile with
-// new Function, silently. An empty entry compiles through node:vm without
+// without the sticky bit may replace the bundle itself); anything else, a
+// missing file (a remote executor), a file V8 rejects (another Node) or any
+// error means today's compile with new Function, silently. V8 does not detect
+// a damaged payload (no checksum in release builds): that one crashes. An empty entry compiles through node:vm without
 // cache (the build's training run records those).
 const LOADER = `const fs = require('node:fs');
 let text, cache;
