@@ -125,6 +125,42 @@ describe.skipIf(TEST_BIN)('attack2: the V8 code cache loader', () => {
     expect(r.trojan).toBe(false);
   });
 
+  it('a cache rewritten in place while actions start (truncate, then 4 KiB writes; two caches of one length, entries in other orders, alternating) never breaks one', async () => {
+    const t = setUp();
+    const a = readFileSync(`${BUNDLE}.v8cache`);
+    const end = a.indexOf('\n\n') + 2;
+    // The same entries in reverse order: as long, every id's data at another offset.
+    const lines = a.subarray(0, end - 2).toString('latin1').split('\n');
+    const entries: [string, Buffer][] = [];
+    let off = end;
+    for (const l of lines.slice(1)) {
+      const [id, n] = l.split(' ') as [string, string];
+      entries.push([id, a.subarray(off, off += Number(n))]);
+    }
+    const b = cacheFile(entries.reverse());
+    expect(b.length).toBe(a.length);
+    expect(b.equals(a)).toBe(false);
+    writeFileSync(t.cache, a);
+    chmodSync(t.cache, 0o644);
+    writeFileSync(join(t.dir, 'a'), a);
+    writeFileSync(join(t.dir, 'b'), b);
+    const writer = execa(NODE, ['-e', `
+      const fs = require('node:fs');
+      const [a, b, c] = process.argv.slice(1).map((p, i) => i < 2 ? fs.readFileSync(p) : p);
+      for (;;) for (const x of [a, b]) { const fd = fs.openSync(c, 'w'); for (let o = 0; o < x.length; o += 4096) fs.writeSync(fd, x, o, Math.min(4096, x.length - o)); fs.closeSync(fd); }
+    `, join(t.dir, 'a'), join(t.dir, 'b'), t.cache], { reject: false });
+    try {
+      for (let i = 0; i < 30; i++) {
+        const r = await execa(NODE, ['--', t.bundle, '--', '/bin/echo', 'ok'], { cwd: t.dir, reject: false, timeout: 20_000 });
+        expect(r.exitCode, r.stderr.slice(0, 200)).toBe(0);
+        expect(r.stdout).toBe('ok');
+      }
+    } finally {
+      writer.kill();
+      await writer;
+    }
+  });
+
   it('16 MiB + 1 is refused, 16 MiB is read', async () => {
     const t = setUp();
     const base = trojanFile();
