@@ -64,9 +64,15 @@ const chunkCode = new Map();
 // every action. So nothing ever writes it at run time, and it is read only
 // when it is a regular file (opened without following a link, O_NONBLOCK so
 // a FIFO cannot block), of the bundle's owner, not writable by group or
-// others, at most 16 MiB; anything else, a missing file (a remote executor),
-// a file V8 rejects (another Node) or any error means today's compile with
-// new Function, silently. An empty entry compiles through node:vm without
+// others, at most 16 MiB, and not in a sticky directory others may write
+// (/tmp: there anyone may add the name, but not replace the bundle: a hard
+// link to a file of the bundle's owner with other content where
+// fs.protected_hardlinks is 0, or in a user namespace, where every unmapped
+// owner reads as 65534, any user's own file; whoever may write a directory
+// without the sticky bit may replace the bundle itself); anything else, a
+// missing file (a remote executor), a file V8 rejects (another Node) or any
+// error means today's compile with new Function, silently. V8 does not detect
+// a damaged payload (no checksum in release builds): that one crashes. An empty entry compiles through node:vm without
 // cache (the build's training run records those).
 const LOADER = `const fs = require('node:fs');
 let text, cache;
@@ -84,6 +90,8 @@ function readCache() {
   let fd;
   try {
     const c = fs.constants;
+    const dm = fs.statSync(__dirname).mode;
+    if ((dm & 0o1000) !== 0 && (dm & 0o022) !== 0) return map;
     fd = fs.openSync(__filename + '.v8cache', c.O_RDONLY | c.O_NOFOLLOW | c.O_NONBLOCK);
     const st = fs.fstatSync(fd);
     if (!st.isFile() || st.uid !== fs.statSync(__filename).uid || (st.mode & 0o022) !== 0 || st.size > 16777216) return map;
@@ -198,8 +206,15 @@ function trainCodeCache(bundle, ids) {
   const cacheFile = `${bundle}.v8cache`;
   rmSync(cacheFile, { force: true });
   if (process.env.SEEDWRAP_NO_V8CACHE === '1') return;
-  const tmp = mkdtempSync(join(tmpdir(), 'seedwrap-v8cache-'));
+  // The cache is optional: nothing here may fail the build (an unusable
+  // TMPDIR, a failed spawn), only say so in one line.
+  const noCache = (why) => {
+    rmSync(cacheFile, { force: true });
+    console.warn(`build: no V8 code cache (${String(why).trim().split('\n')[0]}); the bundle compiles its chunks at run time`);
+  };
+  let tmp;
   try {
+    tmp = mkdtempSync(join(tmpdir(), 'seedwrap-v8cache-'));
     writeCache(cacheFile, ids.map((id) => [id, Buffer.alloc(0)]));
     const ob = join(tmp, 'ob');
     mkdirSync(join(ob, 'execroot', 'ws'), { recursive: true });
@@ -217,13 +232,14 @@ function trainCodeCache(bundle, ids) {
       return existsSync(f) ? [[id, readFileSync(f)]] : [];
     });
     if (r.status !== 0 || entries.length === 0) {
-      rmSync(cacheFile, { force: true });
-      console.warn(`build: no V8 code cache (the training action ${r.status !== 0 ? `failed: ${r.stderr}` : 'compiled no chunk'}); the bundle compiles its chunks at run time`);
+      noCache(r.status !== 0 ? `the training action failed: ${r.error?.message ?? (r.stderr?.toString().trim().split('\n').at(-1) || `exit ${r.status ?? r.signal}`)}` : 'the training action compiled no chunk');
       return;
     }
     writeCache(cacheFile, entries);
+  } catch (e) {
+    noCache(e instanceof Error ? e.message : e);
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
   }
 }
 

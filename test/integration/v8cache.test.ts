@@ -118,7 +118,7 @@ describe.skipIf(TEST_BIN)('the V8 code cache beside the bundle', () => {
     expect(r.trojan).toBe(false);
   });
 
-  it('one V8 rejects (another Node, or damaged) falls back to compiling, silently', async () => {
+  it('one V8 rejects (another Node, or a damaged header) falls back to compiling, silently', async () => {
     const t = setUp();
     writeFileSync(t.cache, cacheFile([[chunk(t.bundle, SEED_COMMAND).id, Buffer.alloc(4096, 7)]]));
     chmodSync(t.cache, 0o644);
