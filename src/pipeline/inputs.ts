@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { isAbsolute } from 'node:path';
 
 /**
  * The files a compile read, named as the compile names them, each with its
@@ -29,7 +29,7 @@ export function inputIds(paths: Iterable<string>, cwd: string, rustcCwd = cwd): 
     // A name that already looks like the token is never taken for it.
     if (p.startsWith('${seedwrap:')) return [p, 'error:token'];
     const rel = p.startsWith(`${rustcCwd}/`) ? p.slice(rustcCwd.length + 1) : undefined;
-    return rel === undefined ? [p, identity(resolve(cwd, p))] : [`${CWD}/${rel}`, identity(resolve(cwd, rel))];
+    return rel === undefined ? [p, identity(below(cwd, p))] : [`${CWD}/${rel}`, identity(`${cwd}/${rel}`)];
   });
 }
 
@@ -40,9 +40,18 @@ export function inputIds(paths: Iterable<string>, cwd: string, rustcCwd = cwd): 
  */
 export function changedInput(ids: InputIds, cwd: string): string | undefined {
   return ids.find(([p, id]) => {
-    const here = p.startsWith(`${CWD}/`) ? resolve(cwd, p.slice(CWD.length + 1)) : resolve(cwd, p);
+    const here = p.startsWith(`${CWD}/`) ? `${cwd}/${p.slice(CWD.length + 1)}` : below(cwd, p);
     return id.startsWith('error:') || identity(here) !== id;
   })?.[0];
+}
+
+/**
+ * The path as rustc opened it from `cwd`: joined, never normalised
+ * (path.resolve made `<cwd>//x` the root's `/x`, and folds `a/..` by name
+ * where the kernel follows `a` first).
+ */
+function below(cwd: string, p: string): string {
+  return isAbsolute(p) ? p : `${cwd}/${p}`;
 }
 
 function identity(path: string): string {
