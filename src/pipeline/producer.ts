@@ -99,11 +99,13 @@ export class Producer {
   private build(metadataLine: Buffer): Buffer {
     const artifact = artifactOf(metadataLine);
     if (artifact === undefined || isAbsolute(artifact)) return this.refuse(`the rmeta's path ${String(artifact)} is not relative to the working directory`);
+    // Without the dep-info the sources rustc read are unknown, and unchecked.
+    if (this.depInfo === undefined || isAbsolute(this.depInfo)) return this.refuse(`rustc reported no dep-info relative to the working directory (${String(this.depInfo)}): its sources cannot be checked`);
     let rmeta: Buffer;
-    let sources: string[] = [];
+    let sources: string[];
     try {
       rmeta = readFileSync(resolve(this.ctx.cwd, artifact));
-      if (this.depInfo !== undefined && !isAbsolute(this.depInfo)) sources = depInfoPaths(resolve(this.ctx.cwd, this.depInfo));
+      sources = depInfoPaths(resolve(this.ctx.cwd, this.depInfo));
     } catch (err) {
       return this.refuse(describe(err));
     }

@@ -173,6 +173,8 @@ export class SharedRustc {
     else if (this.killed) header.unshareable = 'the shared rustc was cancelled';
     const stderr = Buffer.concat(this.lines);
     header.stderr = stderr.length;
+    // No dep-info (rustc stopped before it, say at a syntax error): the sources it read are unknown.
+    if (this.depInfo === undefined) header.unshareable ??= 'rustc reported no dep-info: its sources cannot be checked';
     try {
       header.inputs = inputIds([...externPaths(this.ctx.args), ...(this.depInfo ? depInfoPaths(join(this.ctx.cwd, this.depInfo)) : [])], this.ctx.cwd);
     } catch (err) {

@@ -73,4 +73,41 @@ describe('attack3: the identity check', () => {
     const ids = inputIds([`${a}//etc/passwd`], a);
     expect(changedInput(ids, b)).toBeDefined();
   });
+  // Without a dep-info notification (a command without --emit=dep-info, or a
+  // dep-info named by an absolute path) the producer sent no source at all:
+  // a message left by an earlier build stood for any edit of the sources.
+  it('a producer whose rustc reported no dep-info (relative) does not share', async () => {
+    const cwd = tempDir();
+    const dir = tempDir();
+    crate(cwd);
+    const left = await produce(cwd, dir, [META]);
+    // the source is edited before the next build's metadata action
+    writeFileSync(join(cwd, 'app', 'lib.rs'), 'pub fn g() {}\n');
+    const m = left && decode(left);
+    const verdict = m && !('reason' in m) ? check(m, 'json', cwd) : { reason: 'no message' };
+    expect(verdict).toHaveProperty('reason');
+  });
+  // A parse error ends rustc before any dep-info: the worker's shared rustc
+  // left a `.done` result checked on the --extern files only, so the next
+  // build's full request (the syntax error fixed) replayed the old error.
+  it("the worker's shared rustc without a dep-info leaves no result to replay", async () => {
+    const cwd = tempDir();
+    const dir = tempDir();
+    crate(cwd);
+    const rv = socketIn(dir, 'w'.repeat(32), 'wsock');
+    const owner = await SharedRustc.listen(rv, { cwd, args: ['rustc', 'app/lib.rs', '--emit=dep-info,metadata,link', '--json=artifacts'], finished: join(dir, `${'w'.repeat(32)}.msg`) });
+    expect(owner).toBeDefined();
+    const error = Buffer.from('{"$message_type":"diagnostic","message":"this file contains an unclosed delimiter","level":"error","rendered":"error\\n"}\n');
+    owner!.run(async (hooks) => {
+      hooks.rawLine(error);
+      hooks.onLine(error, 'write');
+      return 1;
+    });
+    await sleep(50);
+    const done = join(dir, `${'w'.repeat(32)}.done`);
+    const f = existsSync(done) ? decodeFinal(readFileSync(done)) : { reason: 'none' };
+    // Either nothing is left, or what is left cannot be used: the source is fixed now.
+    writeFileSync(join(cwd, 'app', 'lib.rs'), 'pub fn fixed() {}\n');
+    if (!('reason' in f)) expect(f.header.unshareable ?? changedInput(f.header.inputs, cwd)).toBeDefined();
+  });
 });
