@@ -110,4 +110,27 @@ describe('attack3: the identity check', () => {
     writeFileSync(join(cwd, 'app', 'lib.rs'), 'pub fn fixed() {}\n');
     if (!('reason' in f)) expect(f.header.unshareable ?? changedInput(f.header.inputs, cwd)).toBeDefined();
   });
+  // The producer took the identities when rustc reported the rmeta, after
+  // rustc had read the sources: a source saved in between was recorded with
+  // its new identity, so the next build's metadata action (same command, the
+  // edited source) took an rmeta of the old source from the message.
+  it('a source changed after rustc started is never taken as the one rustc read', async () => {
+    const cwd = tempDir();
+    const dir = tempDir();
+    crate(cwd);
+    await sleep(200);
+    const left = await produce(cwd, dir, [DEP, META], () => writeFileSync(join(cwd, 'app', 'lib.rs'), 'pub fn g() {}\n'));
+    const m = left && decode(left);
+    const verdict = m && !('reason' in m) ? check(m, 'json', cwd) : { reason: 'no message' };
+    expect(verdict).toHaveProperty('reason');
+  });
+  it('an unchanged source old enough is still taken (control)', async () => {
+    const cwd = tempDir();
+    const dir = tempDir();
+    crate(cwd);
+    await sleep(200);
+    const left = await produce(cwd, dir, [DEP, META]);
+    const m = left && decode(left);
+    expect(m && !('reason' in m) ? check(m, 'json', cwd) : { reason: 'no message' }).not.toHaveProperty('reason');
+  });
 });
