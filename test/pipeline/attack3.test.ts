@@ -1,12 +1,13 @@
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { check } from '../../src/pipeline/consumer.ts';
 import { decodeFinal } from '../../src/pipeline/final.ts';
+import { takeMessage } from '../../src/pipeline/finished.ts';
 import { changedInput, inputIds } from '../../src/pipeline/inputs.ts';
 import { decode } from '../../src/pipeline/message.ts';
 import { Producer } from '../../src/pipeline/producer.ts';
-import { socketIn } from '../../src/pipeline/rendezvous.ts';
+import { rendezvousDir, socketIn } from '../../src/pipeline/rendezvous.ts';
 import { SharedRustc } from '../../src/pipeline/shared.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
@@ -132,5 +133,45 @@ describe('attack3: the identity check', () => {
     const left = await produce(cwd, dir, [DEP, META]);
     const m = left && decode(left);
     expect(m && !('reason' in m) ? check(m, 'json', cwd) : { reason: 'no message' }).not.toHaveProperty('reason');
+  });
+});
+
+describe('attack3: attacks that held', () => {
+  it("a path under a sibling whose name extends rustc's cwd (/a/b vs /a/bc/x) is not taken for one under it", () => {
+    const top = tempDir();
+    const a = join(top, 'b');
+    mkdirSync(join(top, 'bc'), { recursive: true });
+    mkdirSync(a);
+    writeFileSync(join(top, 'bc', 'x'), 'x');
+    const ids = inputIds([`${a}c/x`], a);
+    expect(ids[0]![0]).toBe(`${a}c/x`);
+  });
+
+  it('a rendezvous directory others can write, that is not ours, or a symlink is refused; a planted message is not taken', () => {
+    const top = tempDir();
+    const open = join(top, 'open');
+    mkdirSync(open, { mode: 0o700 });
+    chmodSync(open, 0o777);
+    expect(rendezvousDir(undefined, { SEEDWRAP_PIPELINE_DIR: open })).toHaveProperty('reason');
+    const theirs = join(top, 'theirs');
+    mkdirSync(theirs, { mode: 0o700 });
+    if (process.getuid?.() === 0) {
+      chownSync(theirs, 4321, 4321);
+      expect(rendezvousDir(undefined, { SEEDWRAP_PIPELINE_DIR: theirs })).toHaveProperty('reason');
+    }
+    const ours = join(top, 'ours');
+    mkdirSync(ours, { mode: 0o700 });
+    symlinkSync(ours, join(top, 'link'));
+    expect(rendezvousDir(undefined, { SEEDWRAP_PIPELINE_DIR: join(top, 'link') })).toHaveProperty('reason');
+    expect(rendezvousDir(undefined, { SEEDWRAP_PIPELINE_DIR: ours })).toEqual({ dir: ours });
+    // A message that is a symlink, or a file of another uid, is never read.
+    writeFileSync(join(top, 'real.msg'), 'x');
+    symlinkSync(join(top, 'real.msg'), join(ours, 'a.msg'));
+    expect(takeMessage(join(ours, 'a.msg'))).toBeUndefined();
+    if (process.getuid?.() === 0) {
+      writeFileSync(join(ours, 'b.msg'), 'x', { mode: 0o600 });
+      chownSync(join(ours, 'b.msg'), 4321, 4321);
+      expect(takeMessage(join(ours, 'b.msg'))).toBeUndefined();
+    }
   });
 });
