@@ -125,6 +125,32 @@ describe('attack3: the identity check', () => {
     const verdict = m && !('reason' in m) ? check(m, 'json', cwd) : { reason: 'no message' };
     expect(verdict).toHaveProperty('reason');
   });
+  // The worker's shared rustc under a stable cwd of its own (the executor
+  // store's, src/executor/): it named an OUT_DIR file under that path, which
+  // exists only in rustc's namespace, and stat'ed the path literally.
+  it("the worker's shared rustc finds an input under rustc's own cwd below the request's cwd", async () => {
+    const cwd = tempDir();
+    const dir = tempDir();
+    const stable = join(tempDir(), 'stable', 'execroot', 'ws');
+    crate(cwd);
+    mkdirSync(join(cwd, 'out_dir'));
+    writeFileSync(join(cwd, 'out_dir', 'gen.rs'), 'pub const X: u32 = 1;\n');
+    writeFileSync(join(cwd, 'out', 'app.d'), `out/app.d: app/lib.rs ${stable}/out_dir/gen.rs\n\napp/lib.rs:\n${stable}/out_dir/gen.rs:\n`);
+    await sleep(200);
+    const key = 'v'.repeat(32);
+    const owner = await SharedRustc.listen(socketIn(dir, key, 'wsock'), { cwd, rustcCwd: stable, args: ['rustc', 'app/lib.rs', '--emit=dep-info,metadata,link', '--json=artifacts'], finished: join(dir, `${key}.msg`) });
+    owner!.run(async (hooks) => {
+      for (const l of [DEP, META]) {
+        hooks.rawLine(l);
+        hooks.onLine(l, l === META ? 'metadata-done' : 'skip');
+      }
+      return 0;
+    });
+    await sleep(50);
+    const f = decodeFinal(readFileSync(join(dir, `${key}.done`)));
+    expect('reason' in f ? f.reason : f.header.inputs.map(([p]) => p)).toContain('${seedwrap:cwd}/out_dir/gen.rs');
+  });
+
   it('an unchanged source old enough is still taken (control)', async () => {
     const cwd = tempDir();
     const dir = tempDir();
