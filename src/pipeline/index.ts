@@ -93,7 +93,7 @@ export function preparePipeline(ctx: PipelineContext): Pipeline | undefined {
   if (ctx.shared && sandboxDirOf(ctx.cwd) === undefined) {
     // A non-sandboxed worker: one rustc for both requests, whichever comes first (shared.ts).
     const key = rv.real.slice(place.dir.length + 1, -'.sock'.length);
-    const shared: SharedContext = { cwd: ctx.cwd, flat, format: ctx.format, rv: socketIn(place.dir, key, 'wsock'), ownRv: () => socketIn(place.dir, key, 'wsock'), finished: rv.finished, debug: ctx.debug, useMessage };
+    const shared: SharedContext = { cwd: ctx.cwd, rustcCwd: ctx.rustcCwd, flat, format: ctx.format, rv: socketIn(place.dir, key, 'wsock'), ownRv: () => socketIn(place.dir, key, 'wsock'), finished: rv.finished, debug: ctx.debug, useMessage };
     const release = () => {
       rv.release();
       shared.rv.release();

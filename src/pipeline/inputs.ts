@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { isAbsolute } from 'node:path';
 
 /**
  * The files a compile read, named as the compile names them, each with its
@@ -23,13 +23,18 @@ export type InputIds = Array<[path: string, id: string]>;
  */
 const CWD = '${seedwrap:cwd}';
 
-/** `rustcCwd`: where rustc ran (the stable cwd, or `cwd` itself). */
-export function inputIds(paths: Iterable<string>, cwd: string, rustcCwd = cwd): InputIds {
+/**
+ * `rustcCwd`: where rustc ran (the stable cwd, or `cwd` itself). `since`:
+ * when rustc started (`startedAt`); an input changed since then (its ctime)
+ * may not be the content rustc read, so it gets an identity that never
+ * matches.
+ */
+export function inputIds(paths: Iterable<string>, cwd: string, rustcCwd = cwd, since?: bigint): InputIds {
   return [...new Set(paths)].map((p): [string, string] => {
     // A name that already looks like the token is never taken for it.
     if (p.startsWith('${seedwrap:')) return [p, 'error:token'];
     const rel = p.startsWith(`${rustcCwd}/`) ? p.slice(rustcCwd.length + 1) : undefined;
-    return rel === undefined ? [p, identity(resolve(cwd, p))] : [`${CWD}/${rel}`, identity(resolve(cwd, rel))];
+    return rel === undefined ? [p, identity(below(cwd, p), since)] : [`${CWD}/${rel}`, identity(`${cwd}/${rel}`, since)];
   });
 }
 
@@ -40,14 +45,38 @@ export function inputIds(paths: Iterable<string>, cwd: string, rustcCwd = cwd): 
  */
 export function changedInput(ids: InputIds, cwd: string): string | undefined {
   return ids.find(([p, id]) => {
-    const here = p.startsWith(`${CWD}/`) ? resolve(cwd, p.slice(CWD.length + 1)) : resolve(cwd, p);
+    const here = p.startsWith(`${CWD}/`) ? `${cwd}/${p.slice(CWD.length + 1)}` : below(cwd, p);
     return id.startsWith('error:') || identity(here) !== id;
   })?.[0];
 }
 
-function identity(path: string): string {
+/**
+ * The path as rustc opened it from `cwd`: joined, never normalised
+ * (path.resolve made `<cwd>//x` the root's `/x`, and folds `a/..` by name
+ * where the kernel follows `a` first).
+ */
+function below(cwd: string, p: string): string {
+  return isAbsolute(p) ? p : `${cwd}/${p}`;
+}
+
+/** Now, for `inputIds`'s `since`: taken before rustc starts. */
+export function startedAt(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
+
+/**
+ * How far a file's ctime may lag the clock: the kernel stamps files from a
+ * coarse clock (a tick behind), and a file system with whole-second
+ * timestamps (ext4 with small inodes, some NFS) truncates them.
+ */
+function lag(ctimeNs: bigint): bigint {
+  return ctimeNs % 1_000_000_000n === 0n ? 2_000_000_000n : 50_000_000n;
+}
+
+function identity(path: string, since?: bigint): string {
   try {
     const st = statSync(path, { bigint: true });
+    if (since !== undefined && st.ctimeNs + lag(st.ctimeNs) >= since) return 'error:changed-while-rustc-ran';
     return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
   } catch (err) {
     return `error:${(err as NodeJS.ErrnoException).code ?? '?'}`;

@@ -3,7 +3,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { describe } from '../errors.ts';
 import type { LineAction } from '../wrapper/rustcOutput.ts';
-import { depInfoPaths, externPaths, inputIds } from './inputs.ts';
+import { depInfoPaths, externPaths, inputIds, startedAt, type InputIds } from './inputs.ts';
 import { leaveMessage } from './finished.ts';
 import { encode, sha256, unshareable } from './message.ts';
 import type { Rendezvous } from './rendezvous.ts';
@@ -37,8 +37,14 @@ export class Producer {
   private closed = false;
   /** Consumers sent the message: if none, it is left for one that starts later (finished.ts). */
   private served = 0;
+  /** Made just before rustc starts: a source changed since may not be what rustc read. */
+  private readonly since = startedAt();
+  /** The --extern files, known before rustc starts, are taken as they are then (fresh from the dependencies' actions). */
+  private readonly externs: InputIds;
 
-  constructor(private readonly rv: Rendezvous, private readonly ctx: ProducerContext) {}
+  constructor(private readonly rv: Rendezvous, private readonly ctx: ProducerContext) {
+    this.externs = inputIds(externPaths(ctx.args), ctx.cwd, ctx.rustcCwd);
+  }
 
   /** Binds synchronously, so the socket exists before rustc starts; a stale socket is replaced, a live one left alone. */
   start(retry = true): void {
@@ -99,18 +105,20 @@ export class Producer {
   private build(metadataLine: Buffer): Buffer {
     const artifact = artifactOf(metadataLine);
     if (artifact === undefined || isAbsolute(artifact)) return this.refuse(`the rmeta's path ${String(artifact)} is not relative to the working directory`);
+    // Without the dep-info the sources rustc read are unknown, and unchecked.
+    if (this.depInfo === undefined || isAbsolute(this.depInfo)) return this.refuse(`rustc reported no dep-info relative to the working directory (${String(this.depInfo)}): its sources cannot be checked`);
     let rmeta: Buffer;
-    let sources: string[] = [];
+    let sources: string[];
     try {
       rmeta = readFileSync(resolve(this.ctx.cwd, artifact));
-      if (this.depInfo !== undefined && !isAbsolute(this.depInfo)) sources = depInfoPaths(resolve(this.ctx.cwd, this.depInfo));
+      sources = depInfoPaths(resolve(this.ctx.cwd, this.depInfo));
     } catch (err) {
       return this.refuse(describe(err));
     }
     const prefix = Buffer.concat(this.prefix);
     const leak = this.ctx.leak;
     if (leak !== undefined && (prefix.includes(leak) || rmeta.includes(leak))) return this.refuse(`rustc's output names this action's sandbox ${leak}`);
-    const inputs = inputIds([...externPaths(this.ctx.args), ...sources], this.ctx.cwd, this.ctx.rustcCwd);
+    const inputs = [...this.externs, ...inputIds(sources, this.ctx.cwd, this.ctx.rustcCwd, this.since)];
     return encode({ header: { v: 1, prefix: prefix.length, rmeta: rmeta.length, sha256: sha256(rmeta), inputs }, prefix, rmeta });
   }
 

@@ -5,7 +5,7 @@ import type { LineAction } from '../wrapper/rustcOutput.ts';
 import { leaveMessage } from './finished.ts';
 import { encodeFinal, sweepFinals, type FinalHeader } from './final.ts';
 import { stashArtifact, writableOutputs } from './outputs.ts';
-import { depInfoPaths, externPaths, inputIds } from './inputs.ts';
+import { depInfoPaths, externPaths, inputIds, startedAt, type InputIds } from './inputs.ts';
 import { decode } from './message.ts';
 import { Producer, removeStaleSocket } from './producer.ts';
 import type { Rendezvous } from './rendezvous.ts';
@@ -65,8 +65,12 @@ export class SharedRustc {
   private readonly controller = new AbortController();
   private producer: Producer;
   private readonly stash: string;
+  /** Before rustc starts (run): an input changed since may not be what rustc read. */
+  private since = startedAt();
+  /** The --extern files as they are before rustc starts (run). */
+  private externs: InputIds = [];
 
-  private constructor(private readonly rv: Rendezvous, private readonly server: Server, private readonly ctx: { cwd: string; args: readonly string[]; finished: string; debug?: (line: string) => void }) {
+  private constructor(private readonly rv: Rendezvous, private readonly server: Server, private readonly ctx: { cwd: string; rustcCwd?: string; args: readonly string[]; finished: string; debug?: (line: string) => void }) {
     this.stash = `${rv.real.replace(/\.wsock$/, '')}.out.${process.pid}-${Math.random().toString(36).slice(2)}`;
     this.producer = this.newProducer();
     server.on('connection', (sock) => this.accept(sock));
@@ -82,6 +86,8 @@ export class SharedRustc {
   }
 
   run(start: StartShared): void {
+    this.since = startedAt();
+    this.externs = inputIds(externPaths(this.ctx.args), this.ctx.cwd, this.ctx.rustcCwd);
     sweepFinals(join(this.rv.real, '..'));
     writableOutputs(this.ctx.cwd, this.ctx.args);
     const hooks: SharedHooks = {
@@ -125,7 +131,7 @@ export class SharedRustc {
   }
 
   private newProducer(): Producer {
-    return new Producer(this.rv, { cwd: this.ctx.cwd, args: this.ctx.args, leak: undefined, debug: this.ctx.debug, onPublish: (m) => this.publish(m) });
+    return new Producer(this.rv, { cwd: this.ctx.cwd, rustcCwd: this.ctx.rustcCwd, args: this.ctx.args, leak: undefined, debug: this.ctx.debug, onPublish: (m) => this.publish(m) });
   }
 
   private serve(w: Waiter, reply: Buffer): void {
@@ -173,8 +179,10 @@ export class SharedRustc {
     else if (this.killed) header.unshareable = 'the shared rustc was cancelled';
     const stderr = Buffer.concat(this.lines);
     header.stderr = stderr.length;
+    // No dep-info (rustc stopped before it, say at a syntax error): the sources it read are unknown.
+    if (this.depInfo === undefined) header.unshareable ??= 'rustc reported no dep-info: its sources cannot be checked';
     try {
-      header.inputs = inputIds([...externPaths(this.ctx.args), ...(this.depInfo ? depInfoPaths(join(this.ctx.cwd, this.depInfo)) : [])], this.ctx.cwd);
+      header.inputs = [...this.externs, ...inputIds(this.depInfo ? depInfoPaths(join(this.ctx.cwd, this.depInfo)) : [], this.ctx.cwd, this.ctx.rustcCwd, this.since)];
     } catch (err) {
       header.unshareable ??= `cannot read the dep-info: ${String(err)}`;
     }

@@ -21,6 +21,8 @@ export interface Outputs {
 
 export interface SharedContext {
   cwd: string;
+  /** Where rustc runs when not `cwd` (an executor store's stable cwd): its absolute input paths start there. */
+  rustcCwd?: string;
   flat: readonly string[];
   format: RustcOutputFormat;
   /** `<key>.wsock` for requests, and one of its own for the owner (released when rustc ends). */
@@ -46,7 +48,7 @@ export async function takeShared(want: Want, ctx: SharedContext, out: Outputs, s
     const left = leftBehind(want, ctx);
     if (left !== undefined) return left(out);
     if (start === undefined) return undefined;
-    const owner = await SharedRustc.listen(ctx.ownRv(), { cwd: ctx.cwd, args: ctx.flat, finished: ctx.finished, debug: ctx.debug });
+    const owner = await SharedRustc.listen(ctx.ownRv(), { cwd: ctx.cwd, rustcCwd: ctx.rustcCwd, args: ctx.flat, finished: ctx.finished, debug: ctx.debug });
     if (owner) {
       ctx.debug?.(`pipeline: starting the shared rustc of this crate for the ${want === 'M' ? 'metadata' : 'full'} request`);
       owner.run(start);

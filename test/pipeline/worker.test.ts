@@ -186,6 +186,8 @@ describe.skipIf(!haveRustc)("the worker's one rustc for a crate's metadata and f
     expect((await send(s.rustc, actionArgs(s.ws, 'full')).response).exitCode).toBe(0);
     for (const rel of [RMETA, RLIB, DEPINFO]) chmodSync(join(s.ws.execroot, rel), 0o555);
     writeFileSync(join(s.ws.execroot, 'app', 'more.rs'), 'pub fn more() -> u32 { 8 }\n');
+    // A source saved within a clock tick of rustc's start may have changed while rustc ran (inputs.ts): saved a little earlier here.
+    await new Promise((r) => setTimeout(r, 100));
     // Bazel deletes the full action's outputs and sends it; only later the metadata action's, and sends that.
     unlinkSync(join(s.ws.execroot, RLIB));
     unlinkSync(join(s.ws.execroot, DEPINFO));
