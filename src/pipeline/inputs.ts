@@ -83,6 +83,17 @@ function identity(path: string, since?: bigint): string {
   }
 }
 
+/**
+ * The files known before rustc starts: the compiler itself when the command
+ * names it by a path (rules_rust's toolchain keeps its repository's name, and
+ * so its path, across a toolchain bump, and a message left by the old rustc
+ * must not stand for the new one's compile), then the `--extern` files.
+ */
+export function startInputs(args: readonly string[]): string[] {
+  const compiler = args[0] !== undefined && args[0].includes('/') ? [args[0]] : [];
+  return [...compiler, ...externPaths(args)];
+}
+
 /** `--extern NAME=PATH` / `--extern=NAME=PATH` (a bare `--extern NAME` names a sysroot crate: no file). */
 export function externPaths(args: readonly string[]): string[] {
   const out: string[] = [];

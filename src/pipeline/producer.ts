@@ -3,7 +3,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { describe } from '../errors.ts';
 import type { LineAction } from '../wrapper/rustcOutput.ts';
-import { depInfoPaths, externPaths, inputIds, startedAt, type InputIds } from './inputs.ts';
+import { depInfoPaths, inputIds, startInputs, startedAt, type InputIds } from './inputs.ts';
 import { leaveMessage } from './finished.ts';
 import { encode, sha256, unshareable } from './message.ts';
 import type { Rendezvous } from './rendezvous.ts';
@@ -43,7 +43,7 @@ export class Producer {
   private readonly externs: InputIds;
 
   constructor(private readonly rv: Rendezvous, private readonly ctx: ProducerContext) {
-    this.externs = inputIds(externPaths(ctx.args), ctx.cwd, ctx.rustcCwd);
+    this.externs = inputIds(startInputs(ctx.args), ctx.cwd, ctx.rustcCwd);
   }
 
   /** Binds synchronously, so the socket exists before rustc starts; a stale socket is replaced, a live one left alone. */

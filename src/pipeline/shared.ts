@@ -5,7 +5,7 @@ import type { LineAction } from '../wrapper/rustcOutput.ts';
 import { leaveMessage } from './finished.ts';
 import { encodeFinal, sweepFinals, type FinalHeader } from './final.ts';
 import { stashArtifact, writableOutputs } from './outputs.ts';
-import { depInfoPaths, externPaths, inputIds, startedAt, type InputIds } from './inputs.ts';
+import { depInfoPaths, inputIds, startInputs, startedAt, type InputIds } from './inputs.ts';
 import { decode } from './message.ts';
 import { Producer, removeStaleSocket } from './producer.ts';
 import type { Rendezvous } from './rendezvous.ts';
@@ -87,7 +87,7 @@ export class SharedRustc {
 
   run(start: StartShared): void {
     this.since = startedAt();
-    this.externs = inputIds(externPaths(this.ctx.args), this.ctx.cwd, this.ctx.rustcCwd);
+    this.externs = inputIds(startInputs(this.ctx.args), this.ctx.cwd, this.ctx.rustcCwd);
     sweepFinals(join(this.rv.real, '..'));
     writableOutputs(this.ctx.cwd, this.ctx.args);
     const hooks: SharedHooks = {

@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { check } from '../../src/pipeline/consumer.ts';
@@ -25,9 +25,9 @@ function crate(cwd: string, src = 'pub fn f() {}\n'): void {
 }
 
 /** Runs a producer over `lines` (rustc's stderr up to the rmeta); the message it leaves, if any. */
-async function produce(cwd: string, dir: string, lines: Buffer[], during?: () => void): Promise<Buffer | undefined> {
+async function produce(cwd: string, dir: string, lines: Buffer[], during?: () => void, program = 'rustc'): Promise<Buffer | undefined> {
   const rv = socketIn(dir, 'k'.repeat(32));
-  const p = new Producer(rv, { cwd, args: ['rustc', 'app/lib.rs', '--emit=dep-info,metadata,link', '--json=artifacts'], leak: undefined });
+  const p = new Producer(rv, { cwd, args: [program, 'app/lib.rs', '--emit=dep-info,metadata,link', '--json=artifacts'], leak: undefined });
   p.start();
   await sleep(20);
   // rustc has read its sources by now
@@ -39,6 +39,26 @@ async function produce(cwd: string, dir: string, lines: Buffer[], during?: () =>
 }
 
 describe('attack3: the identity check', () => {
+  // rules_rust's toolchain repository keeps its name (and the compiler its
+  // path) across a toolchain bump: a message the old rustc left must not stand
+  // for the new one's compile. Before, the compiler was not among the inputs.
+  it('a message left by another compiler at the same path is not taken; the same compiler is', async () => {
+    const cwd = tempDir();
+    const dir = tempDir();
+    crate(cwd);
+    mkdirSync(join(cwd, 'tools'));
+    writeFileSync(join(cwd, 'tools', 'rustc'), '#!/bin/sh\necho 1.95\n');
+    writeFileSync(join(cwd, 'tools', 'rustc.next'), '#!/bin/sh\necho 1.96\n');
+    await sleep(120);
+    const same = await produce(cwd, dir, [DEP, META], undefined, 'tools/rustc');
+    const m1 = same && decode(same);
+    expect(m1 && !('reason' in m1) ? check(m1, 'json', cwd) : { reason: 'no message' }).not.toHaveProperty('reason');
+    const left = await produce(cwd, dir, [DEP, META], undefined, 'tools/rustc');
+    renameSync(join(cwd, 'tools', 'rustc.next'), join(cwd, 'tools', 'rustc'));
+    const m2 = left && decode(left);
+    expect(m2 && !('reason' in m2) ? check(m2, 'json', cwd) : { reason: 'no message' }).toEqual({ reason: 'input tools/rustc is not the file the full compile read' });
+  });
+
   // rustc opens `link/../x.rs` through the symlink `link`; path.resolve made it
   // `x.rs` by name, another file than rustc read on each side.
   it("a `..` after a symlinked directory is followed as the kernel follows it", () => {
