@@ -3,7 +3,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { describe } from '../errors.ts';
 import type { LineAction } from '../wrapper/rustcOutput.ts';
-import { depInfoPaths, inputIds, startInputs, startedAt, type InputIds } from './inputs.ts';
+import { depInfoPaths, inputIds, startInputs, startedAt } from './inputs.ts';
 import { leaveMessage } from './finished.ts';
 import { encode, sha256, unshareable } from './message.ts';
 import type { Rendezvous } from './rendezvous.ts';
@@ -39,12 +39,7 @@ export class Producer {
   private served = 0;
   /** Made just before rustc starts: a source changed since may not be what rustc read. */
   private readonly since = startedAt();
-  /** The --extern files, known before rustc starts, are taken as they are then (fresh from the dependencies' actions). */
-  private readonly externs: InputIds;
-
-  constructor(private readonly rv: Rendezvous, private readonly ctx: ProducerContext) {
-    this.externs = inputIds(startInputs(ctx.args), ctx.cwd, ctx.rustcCwd);
-  }
+  constructor(private readonly rv: Rendezvous, private readonly ctx: ProducerContext) {}
 
   /** Binds synchronously, so the socket exists before rustc starts; a stale socket is replaced, a live one left alone. */
   start(retry = true): void {
@@ -118,7 +113,7 @@ export class Producer {
     const prefix = Buffer.concat(this.prefix);
     const leak = this.ctx.leak;
     if (leak !== undefined && (prefix.includes(leak) || rmeta.includes(leak))) return this.refuse(`rustc's output names this action's sandbox ${leak}`);
-    const inputs = [...this.externs, ...inputIds(sources, this.ctx.cwd, this.ctx.rustcCwd, this.since)];
+    const inputs = [...inputIds(startInputs(this.ctx.args), this.ctx.cwd, this.ctx.rustcCwd), ...inputIds(sources, this.ctx.cwd, this.ctx.rustcCwd, this.since)];
     return encode({ header: { v: 1, prefix: prefix.length, rmeta: rmeta.length, sha256: sha256(rmeta), inputs }, prefix, rmeta });
   }
 

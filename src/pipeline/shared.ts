@@ -5,7 +5,7 @@ import type { LineAction } from '../wrapper/rustcOutput.ts';
 import { leaveMessage } from './finished.ts';
 import { encodeFinal, sweepFinals, type FinalHeader } from './final.ts';
 import { stashArtifact, writableOutputs } from './outputs.ts';
-import { depInfoPaths, inputIds, startInputs, startedAt, type InputIds } from './inputs.ts';
+import { depInfoPaths, inputIds, startInputs, startedAt } from './inputs.ts';
 import { decode } from './message.ts';
 import { Producer, removeStaleSocket } from './producer.ts';
 import type { Rendezvous } from './rendezvous.ts';
@@ -67,8 +67,6 @@ export class SharedRustc {
   private readonly stash: string;
   /** Before rustc starts (run): an input changed since may not be what rustc read. */
   private since = startedAt();
-  /** The --extern files as they are before rustc starts (run). */
-  private externs: InputIds = [];
 
   private constructor(private readonly rv: Rendezvous, private readonly server: Server, private readonly ctx: { cwd: string; rustcCwd?: string; args: readonly string[]; finished: string; debug?: (line: string) => void }) {
     this.stash = `${rv.real.replace(/\.wsock$/, '')}.out.${process.pid}-${Math.random().toString(36).slice(2)}`;
@@ -87,7 +85,6 @@ export class SharedRustc {
 
   run(start: StartShared): void {
     this.since = startedAt();
-    this.externs = inputIds(startInputs(this.ctx.args), this.ctx.cwd, this.ctx.rustcCwd);
     sweepFinals(join(this.rv.real, '..'));
     writableOutputs(this.ctx.cwd, this.ctx.args);
     const hooks: SharedHooks = {
@@ -182,7 +179,7 @@ export class SharedRustc {
     // No dep-info (rustc stopped before it, say at a syntax error): the sources it read are unknown.
     if (this.depInfo === undefined) header.unshareable ??= 'rustc reported no dep-info: its sources cannot be checked';
     try {
-      header.inputs = [...this.externs, ...inputIds(this.depInfo ? depInfoPaths(join(this.ctx.cwd, this.depInfo)) : [], this.ctx.cwd, this.ctx.rustcCwd, this.since)];
+      header.inputs = [...inputIds(startInputs(this.ctx.args), this.ctx.cwd, this.ctx.rustcCwd), ...inputIds(this.depInfo ? depInfoPaths(join(this.ctx.cwd, this.depInfo)) : [], this.ctx.cwd, this.ctx.rustcCwd, this.since)];
     } catch (err) {
       header.unshareable ??= `cannot read the dep-info: ${String(err)}`;
     }
