@@ -84,14 +84,17 @@ function identity(path: string, since?: bigint): string {
 }
 
 /**
- * The files known before rustc starts: the compiler itself when the command
- * names it by a path (rules_rust's toolchain keeps its repository's name, and
- * so its path, across a toolchain bump, and a message left by the old rustc
- * must not stand for the new one's compile), then the `--extern` files.
+ * What a producer sends: the identities of the compiler itself when the
+ * command names it by a path (rules_rust's toolchain keeps its repository's
+ * name, and so its path, across a toolchain bump, and a message left by the
+ * old rustc must not stand for the new one's compile), of the `--extern`
+ * files, and of the dep-info's `sources`, which alone get the `since` rule (in
+ * the non-sandboxed worker a dependency's rmeta is stamped again while its
+ * dependents' rustcs run: docs/pipelining.md, "The inputs").
  */
-export function startInputs(args: readonly string[]): string[] {
-  const compiler = args[0] !== undefined && args[0].includes('/') ? [args[0]] : [];
-  return [...compiler, ...externPaths(args)];
+export function compileInputIds(args: readonly string[], sources: readonly string[], cwd: string, rustcCwd: string | undefined, since: bigint): InputIds {
+  const compiler = args[0]?.includes('/') ? [args[0]] : [];
+  return [...inputIds([...compiler, ...externPaths(args)], cwd, rustcCwd), ...inputIds(sources, cwd, rustcCwd, since)];
 }
 
 /** `--extern NAME=PATH` / `--extern=NAME=PATH` (a bare `--extern NAME` names a sysroot crate: no file). */

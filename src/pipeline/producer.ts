@@ -3,7 +3,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { describe } from '../errors.ts';
 import type { LineAction } from '../wrapper/rustcOutput.ts';
-import { depInfoPaths, inputIds, startInputs, startedAt } from './inputs.ts';
+import { compileInputIds, depInfoPaths, startedAt } from './inputs.ts';
 import { leaveMessage } from './finished.ts';
 import { encode, sha256, unshareable } from './message.ts';
 import type { Rendezvous } from './rendezvous.ts';
@@ -113,7 +113,7 @@ export class Producer {
     const prefix = Buffer.concat(this.prefix);
     const leak = this.ctx.leak;
     if (leak !== undefined && (prefix.includes(leak) || rmeta.includes(leak))) return this.refuse(`rustc's output names this action's sandbox ${leak}`);
-    const inputs = [...inputIds(startInputs(this.ctx.args), this.ctx.cwd, this.ctx.rustcCwd), ...inputIds(sources, this.ctx.cwd, this.ctx.rustcCwd, this.since)];
+    const inputs = compileInputIds(this.ctx.args, sources, this.ctx.cwd, this.ctx.rustcCwd, this.since);
     return encode({ header: { v: 1, prefix: prefix.length, rmeta: rmeta.length, sha256: sha256(rmeta), inputs }, prefix, rmeta });
   }
 

@@ -5,7 +5,7 @@ import type { LineAction } from '../wrapper/rustcOutput.ts';
 import { leaveMessage } from './finished.ts';
 import { encodeFinal, sweepFinals, type FinalHeader } from './final.ts';
 import { stashArtifact, writableOutputs } from './outputs.ts';
-import { depInfoPaths, inputIds, startInputs, startedAt } from './inputs.ts';
+import { compileInputIds, depInfoPaths, startedAt } from './inputs.ts';
 import { decode } from './message.ts';
 import { Producer, removeStaleSocket } from './producer.ts';
 import type { Rendezvous } from './rendezvous.ts';
@@ -179,7 +179,7 @@ export class SharedRustc {
     // No dep-info (rustc stopped before it, say at a syntax error): the sources it read are unknown.
     if (this.depInfo === undefined) header.unshareable ??= 'rustc reported no dep-info: its sources cannot be checked';
     try {
-      header.inputs = [...inputIds(startInputs(this.ctx.args), this.ctx.cwd, this.ctx.rustcCwd), ...inputIds(this.depInfo ? depInfoPaths(join(this.ctx.cwd, this.depInfo)) : [], this.ctx.cwd, this.ctx.rustcCwd, this.since)];
+      header.inputs = compileInputIds(this.ctx.args, this.depInfo ? depInfoPaths(join(this.ctx.cwd, this.depInfo)) : [], this.ctx.cwd, this.ctx.rustcCwd, this.since);
     } catch (err) {
       header.unshareable ??= `cannot read the dep-info: ${String(err)}`;
     }
